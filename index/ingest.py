@@ -1,0 +1,256 @@
+"""Reading article files into drafts: text, Markdown, HTML, JSON and JSON Lines.
+
+`read_path` walks files and folders and yields, per file, either drafts or a reason the
+file was skipped; it never raises for bad input. Accepted JSON fields and aliases are in
+`FIELD_ALIASES` (documented in the README). Cleaning of the text happens here too, so
+every draft that leaves this module is ready to store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from index.article import ArticleDraft
+from index.clean import clean_article_text, normalize_text
+
+TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+# Documentation files met while walking a folder are not articles.
+_NOT_ARTICLES = re.compile(r"^(readme|license|licence|changelog|contributing|notice)\b", re.I)
+
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "title": ("title", "headline", "name"),
+    "body": ("body", "text", "content", "article", "maintext", "article_body", "articleBody"),
+    "url": ("url", "link", "canonical_url", "href"),
+    "outlet": ("source", "outlet", "site", "site_name", "publisher", "sitename"),
+    "author": ("author", "authors", "byline", "creator"),
+    "published_at": (
+        "published_at", "published", "date", "pubDate", "datePublished", "publish_date",
+        "date_published", "time",
+    ),
+    "language": ("language", "lang"),
+}
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+
+
+@dataclass(slots=True)
+class FileResult:
+    """What one file gave: drafts, or problems (a file may give both: some bad lines)."""
+
+    path: Path
+    drafts: list[ArticleDraft] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be read as article text; the message says why."""
+
+
+def normalize_date(value: Any) -> str | None:
+    """An ISO-8601 UTC timestamp for a date in any common form, or None."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float):
+        moment = datetime.fromtimestamp(float(value), UTC)
+    else:
+        from dateutil import parser
+
+        try:
+            moment = parser.parse(str(value))
+        except (ValueError, OverflowError):
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes to text: UTF-8 (with or without BOM), else the detected encoding."""
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableFile("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise UnreadableFile("not text in any known encoding")
+    return str(best)
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    fields: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            fields[key.strip()] = value.strip().strip("\"'")
+    return fields, text[match.end() :]
+
+
+def _pick(record: dict[str, Any], name: str) -> Any:
+    for alias in FIELD_ALIASES[name]:
+        if record.get(alias) not in (None, "", []):
+            return record[alias]
+    return None
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ", ".join(str(v.get("name", v) if isinstance(v, dict) else v) for v in value)
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("title") or "") or None
+    return str(value).strip() or None
+
+
+def draft_from_record(record: dict[str, Any], origin: str) -> ArticleDraft:
+    """A draft from a dict with title/body/url/… fields (see FIELD_ALIASES)."""
+    body = _as_text(_pick(record, "body"))
+    if not body:
+        raise UnreadableFile("no body text (expected one of: " +
+                             ", ".join(FIELD_ALIASES["body"]) + ")")
+    title = _as_text(_pick(record, "title"))
+    cleaned = clean_article_text(body, title=title)
+    if not cleaned.title or not cleaned.body:
+        raise UnreadableFile("no article text left after cleaning")
+    return ArticleDraft(
+        origin=origin,
+        title=cleaned.title,
+        body=cleaned.body,
+        url=_as_text(_pick(record, "url")),
+        outlet=_as_text(_pick(record, "outlet")),
+        author=_as_text(_pick(record, "author")),
+        published_at=normalize_date(_pick(record, "published_at")),
+        language=_as_text(_pick(record, "language")),
+    )
+
+
+def read_text_file(text: str, origin: str, *, markdown: bool) -> ArticleDraft:
+    """A .txt/.md article: optional `---` front matter, then headline, then body."""
+    fields, text = _front_matter(text)
+    if markdown:
+        text = re.sub(r"^#{1,6}\s+", "", text, flags=re.M)
+    fields["body"] = text
+    title = _as_text(_pick(fields, "title"))
+    record: dict[str, Any] = {k: v for k, v in fields.items() if k not in FIELD_ALIASES["title"]}
+    if title:
+        record["title"] = title
+        return draft_from_record(record, origin)
+    cleaned = clean_article_text(normalize_text(text))
+    if not cleaned.title or not cleaned.body:
+        raise UnreadableFile("empty file" if not text.strip() else "no article text found")
+    record["title"] = cleaned.title
+    record["body"] = cleaned.body
+    return draft_from_record(record, origin)
+
+
+def read_html_file(text: str, origin: str) -> ArticleDraft:
+    from index.html import draft_from_html
+
+    draft = draft_from_html(text, origin=origin)
+    if draft is None:
+        raise UnreadableFile("no article text found in the HTML")
+    cleaned = clean_article_text(draft.body, title=draft.title)
+    if not cleaned.body:
+        raise UnreadableFile("no article text left after cleaning")
+    draft.title, draft.body = cleaned.title, cleaned.body
+    return draft
+
+
+def read_json_records(text: str, path: Path, *, lines: bool) -> FileResult:
+    """Each object of a JSON array/object or JSON Lines file as a draft; bad records are
+    reported with their line (JSONL) or position (JSON) and the rest still read."""
+    result = FileResult(path)
+    records: list[tuple[str, Any]] = []
+    if lines:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append((f"line {number}", json.loads(line)))
+            except json.JSONDecodeError as error:
+                result.problems.append(f"line {number}: malformed JSON ({error.msg})")
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            result.problems.append(f"line {error.lineno}: malformed JSON ({error.msg})")
+            return result
+        items = data if isinstance(data, list) else [data]
+        records = [(f"item {i}", item) for i, item in enumerate(items, start=1)]
+    for where, record in records:
+        if not isinstance(record, dict):
+            result.problems.append(f"{where}: not a JSON object")
+            continue
+        key = where.split()[-1]
+        try:
+            result.drafts.append(draft_from_record(record, f"{path}#{key}"))
+        except UnreadableFile as error:
+            result.problems.append(f"{where}: {error}")
+    return result
+
+
+def read_file(path: Path, *, max_bytes: int) -> FileResult:
+    """Read one file into drafts; never raises for bad input."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        return FileResult(path, problems=[f"unsupported file type {suffix or '(none)'}"])
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return FileResult(path, problems=[
+                f"too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB limit)"
+            ])
+        if size == 0:
+            return FileResult(path, problems=["empty file"])
+        text = decode_text(path.read_bytes())
+        if suffix in JSON_SUFFIXES:
+            return read_json_records(text, path, lines=suffix != ".json")
+        if suffix in HTML_SUFFIXES:
+            return FileResult(path, drafts=[read_html_file(text, str(path))])
+        return FileResult(path, drafts=[read_text_file(text, str(path), markdown=suffix in {
+            ".md", ".markdown"})])
+    except UnreadableFile as error:
+        return FileResult(path, problems=[str(error)])
+    except (OSError, RecursionError, ValueError) as error:
+        return FileResult(path, problems=[f"cannot read: {error}"])
+
+
+def iter_files(root: Path) -> Iterator[Path | tuple[Path, str]]:
+    """Article files under `root` (a file or a folder, walked recursively without following
+    symlinked folders); yields `(path, reason)` for paths that cannot be used."""
+    try:
+        resolved = root.resolve(strict=True)
+    except (OSError, RuntimeError) as error:
+        reason = "no such file or folder" if isinstance(error, FileNotFoundError) else str(error)
+        yield (root, reason)
+        return
+    if resolved.is_file():
+        yield resolved
+        return
+    if not resolved.is_dir():
+        yield (root, "not a regular file or folder")
+        return
+    for folder, subfolders, files in os.walk(resolved, followlinks=False):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(folder) / name
+            if name.startswith(".") or _NOT_ARTICLES.match(name):
+                continue
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                yield path

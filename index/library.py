@@ -1,0 +1,299 @@
+"""`Library`: the one object the CLI and the bot talk to.
+
+It ties the concepts together — ingest files into the store, embed what is new, build and
+swap the vector index, answer questions with citations, report stats — and owns none of
+their details. Long operations report progress through a callback and are safe to run in
+a background thread while other threads keep answering from the live index.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+
+from index import answer as answering
+from index import vectors
+from index.answer import Answer
+from index.config import Settings
+from index.embed import Embedder, shared_embedder
+from index.ingest import FileResult, iter_files, read_file
+from index.search import fts_query, query_terms, retrieve
+from index.store import StoredArticle, Store, utc_now
+
+
+class NotIndexedError(RuntimeError):
+    """Asked before anything was indexed."""
+
+
+@dataclass(slots=True)
+class Progress:
+    """Where a long operation is: `stage` is "reading", "embedding" or "indexing"."""
+
+    stage: str
+    done: int
+    total: int
+    articles_seen: int = 0
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.done / self.total if self.total else 100.0
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What an ingest or reindex did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    embedded: int = 0
+    vectors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated + self.removed
+
+    def summary(self) -> str:
+        line = (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"removed {self.removed}, skipped {len(self.skipped)}")
+        return f"{line}; embedded {self.embedded} passages; {self.seconds:.1f} s"
+
+
+class Library:
+    """A collection of articles on disk: store + vector index + model."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.store = Store(self.settings.data_dir)
+        self._index: faiss.Index | None = None
+        self._index_generation: str | None = None
+        self._write_lock = threading.Lock()
+
+    # -- the model --------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use, once per process."""
+        return shared_embedder(self.settings.model)
+
+    # -- ingest and index ---------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        build_index: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Read files/folders into the store and (by default) bring the index up to date."""
+        with self._write_lock:
+            started = time.perf_counter()
+            report = IngestReport()
+            for path in paths:
+                self._ingest_path(Path(path), report, progress, remember=True)
+            if build_index:
+                self._update_index(report, progress, full=False)
+            report.seconds = time.perf_counter() - started
+            return report
+
+    def reindex(self, *, full: bool = False, progress: ProgressCallback | None = None
+                ) -> IngestReport:
+        """Re-read every remembered source (new, changed and deleted files), embed what is
+        not cached and swap in a fresh index. `full` re-embeds everything."""
+        with self._write_lock:
+            started = time.perf_counter()
+            report = IngestReport()
+            for source in self.store.sources("path"):
+                self._ingest_path(Path(source), report, progress, remember=False)
+            self._update_index(report, progress, full=full)
+            report.seconds = time.perf_counter() - started
+            return report
+
+    def is_busy(self) -> bool:
+        """True while an ingest or reindex runs in this process."""
+        return self._write_lock.locked()
+
+    def _ingest_path(self, root: Path, report: IngestReport,
+                     progress: ProgressCallback | None, *, remember: bool) -> None:
+        seen_origins: set[str] = set()
+        found_any = False
+        for item in iter_files(root):
+            if isinstance(item, tuple):
+                report.skipped.append((str(item[0]), item[1]))
+                continue
+            found_any = True
+            result = read_file(item, max_bytes=self.settings.max_file_bytes)
+            self._store_file_result(result, report, seen_origins)
+            if progress:
+                progress(Progress("reading", 0, 0, report.added + report.updated
+                                  + report.unchanged))
+        if found_any or root.exists():
+            resolved = str(root.resolve()) if root.exists() else str(root)
+            if remember:
+                self.store.add_source(resolved, "path")
+            gone = [o for o in self.store.origins_under(resolved) if o not in seen_origins]
+            report.removed += self.store.remove_origins(gone)
+
+    def _store_file_result(self, result: FileResult, report: IngestReport,
+                           seen_origins: set[str]) -> None:
+        for problem in result.problems:
+            report.skipped.append((str(result.path), problem))
+        for draft in result.drafts:
+            seen_origins.add(draft.origin)
+            outcome = self.store.upsert_article(
+                draft, max_tokens=self.settings.max_passage_tokens
+            )
+            setattr(report, outcome, getattr(report, outcome) + 1)
+        if result.problems and not result.drafts:
+            # A file that now fails to read keeps its previously stored articles.
+            seen_origins.update(self.store.origins_under(str(result.path)))
+
+    def _update_index(self, report: IngestReport, progress: ProgressCallback | None,
+                      *, full: bool) -> None:
+        model = self.settings.model
+        if full:
+            self.store.forget_embeddings(model)
+        missing = self.store.passages_missing_embeddings(model)
+        if missing:
+            report.embedded = self._embed_and_cache(missing, progress)
+        if progress:
+            progress(Progress("indexing", 0, 1))
+        dim = self.embedder.dim if missing or full else int(
+            self.store.get_meta("index_dim") or self.embedder.dim)
+        ids, matrix = self.store.passage_vectors(model, dim)
+        generation = int(self.store.get_meta("index_generation", "0") or 0) + 1
+        path = vectors.index_path(self.settings.data_dir, generation)
+        vectors.write_index_atomically(vectors.build_index(ids, matrix, dim), path)
+        self.store.set_meta({
+            "index_generation": str(generation), "index_file": path.name,
+            "index_model": model, "index_dim": str(dim), "index_vectors": str(len(ids)),
+            "last_reindex": utc_now(),
+        })
+        vectors.remove_other_generations(self.settings.data_dir, path)
+        self.store.prune_embeddings(model)
+        report.vectors = len(ids)
+        if progress:
+            progress(Progress("indexing", 1, 1))
+
+    def _embed_and_cache(self, missing: list[tuple[str, str]],
+                         progress: ProgressCallback | None) -> int:
+        """Embed in slices, saving each slice to the cache: a killed run keeps its work."""
+        done = 0
+        slice_size = 256
+        for first in range(0, len(missing), slice_size):
+            batch = missing[first : first + slice_size]
+            keys = [key for key, _ in batch]
+            matrix = self.embedder.embed([text for _, text in batch])
+            self.store.save_embeddings(self.settings.model, keys, matrix)
+            done += len(batch)
+            if progress:
+                progress(Progress("embedding", done, len(missing)))
+        return done
+
+    def remove(self, origin: str) -> bool:
+        """Delete one article with its passages and vectors."""
+        with self._write_lock:
+            removed = self.store.remove_origins([origin])
+            if removed:
+                self._update_index(IngestReport(), None, full=False)
+            return bool(removed)
+
+    # -- the live index -----------------------------------------------------------------
+
+    def live_index(self) -> faiss.Index:
+        """The live vector index, reloaded when another run swapped in a new generation."""
+        generation = self.store.get_meta("index_generation")
+        if generation is None:
+            raise NotIndexedError("nothing is indexed yet: run `citebot ingest PATH` first")
+        if self._index is None or generation != self._index_generation:
+            indexed_model = self.store.get_meta("index_model")
+            if indexed_model != self.settings.model:
+                raise NotIndexedError(
+                    f"the index was built with model {indexed_model!r}, not "
+                    f"{self.settings.model!r}: run `citebot reindex` to rebuild it"
+                )
+            path = self.settings.data_dir / str(self.store.get_meta("index_file"))
+            self._index = vectors.read_index(path)
+            self._index_generation = generation
+        return self._index
+
+    # -- questions ----------------------------------------------------------------------
+
+    def ask(self, question: str, *, since: str | None = None, until: str | None = None
+            ) -> Answer:
+        """A short answer with numbered citations, or an abstention."""
+        tuning = self.settings.tuning
+        started = time.perf_counter()
+        index = self.live_index()
+        query_vector = self.embedder.embed_query(question)
+        embedded = time.perf_counter()
+        hits = retrieve(
+            self.store, index, query_vector, question, candidates=tuning.candidates,
+            limit=tuning.passages, rrf_k=tuning.rrf_k, since=since, until=until,
+        )
+        searched = time.perf_counter()
+        text, citations, abstained = answering.NO_ANSWER, [], True
+        if not answering.should_abstain(hits, tuning):
+            candidates = answering.candidate_sentences(hits, tuning.max_sources)
+            answering.score_candidates(question, query_vector, candidates, self.embedder.embed)
+            chosen = answering.select_sentences(candidates, tuning)
+            if chosen:
+                text, citations = answering.compose(chosen, self.store.story_members)
+                abstained = False
+        finished = time.perf_counter()
+        return Answer(
+            question=question, answer=text, abstained=abstained, citations=citations,
+            retrieved=hits,
+            timings_ms={
+                "embed": (embedded - started) * 1000, "search": (searched - embedded) * 1000,
+                "answer": (finished - searched) * 1000, "total": (finished - started) * 1000,
+            },
+        )
+
+    # -- browsing -----------------------------------------------------------------------
+
+    def article(self, article_id: int) -> StoredArticle | None:
+        return self.store.article(article_id)
+
+    def search_articles(self, query: str, limit: int = 10) -> list[StoredArticle]:
+        """Articles matching the words of `query`, best first, one per story."""
+        match = fts_query(query_terms(query))
+        if not match:
+            return []
+        ids = self.store.search_titles(match, limit)
+        found = self.store.articles(ids)
+        return [found[i] for i in ids if i in found]
+
+    def latest(self, limit: int = 10) -> list[StoredArticle]:
+        return self.store.latest_articles(limit)
+
+    def stats(self) -> dict[str, object]:
+        counts = self.store.counts()
+        index_file = self.store.get_meta("index_file")
+        size = 0
+        if index_file and (self.settings.data_dir / index_file).exists():
+            size = (self.settings.data_dir / index_file).stat().st_size
+        return {
+            **counts,
+            "vectors": int(self.store.get_meta("index_vectors", "0") or 0),
+            "model": self.store.get_meta("index_model") or self.settings.model,
+            "index_bytes": size,
+            "index_generation": int(self.store.get_meta("index_generation", "0") or 0),
+            "last_reindex": self.store.get_meta("last_reindex"),
+            "data_dir": str(self.settings.data_dir),
+            "sources": self.store.sources(),
+        }
+
+    def close(self) -> None:
+        self.store.close()

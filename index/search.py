@@ -1,0 +1,134 @@
+"""Finding the passages that may answer a question: dense + lexical retrieval, fused.
+
+Dense: the question's vector against the FAISS index (cosine). Lexical: SQLite FTS5 BM25
+over passage text and headline. The two rankings are fused by reciprocal rank; passages of
+one story (an article and its exact duplicates) share one slot, so a duplicated article
+never crowds out a different source.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+from index import vectors
+from index.store import PassageRow, StoredArticle, Store
+
+STOPWORDS = frozenset(
+    """a an the and or but if then than so of to in on at by for with from into onto about
+    as is are was were be been being am do does did done have has had having it its it's this
+    that these those there here what which who whom whose when where why how i me my we our you
+    your he him his she her they them their not no nor can could would should will shall may
+    might must also just only very more most much many some any each every all both either
+    neither other such own same too s t don doesn didn up down out over under again further
+    once per via did does tell say said according""".split()
+)
+_WORD = re.compile(r"[\w][\w'’.-]*[\w]|\w", re.UNICODE)
+
+
+def query_terms(text: str) -> list[str]:
+    """Lower-cased content words of a question, in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(text.lower()):
+        word = word.replace("’", "'").strip(".'")
+        if word.endswith("'s"):
+            word = word[:-2]
+        if word and word not in STOPWORDS and not (len(word) == 1 and word.isalpha()):
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def fts_query(terms: list[str]) -> str:
+    """An FTS5 MATCH expression: any of the terms, each quoted (no FTS syntax leaks in)."""
+    parts = []
+    for term in terms:
+        for piece in re.findall(r"\w+", term):
+            parts.append('"' + piece.replace('"', "") + '"')
+    return " OR ".join(dict.fromkeys(parts))
+
+
+@dataclass(slots=True)
+class Hit:
+    """A retrieved passage with its article and the evidence for it."""
+
+    passage: PassageRow
+    article: StoredArticle
+    score: float  # fused score (higher is better)
+    dense: float  # cosine similarity with the question (0 if not found densely)
+    lexical: float  # BM25 score (0 if not found lexically)
+
+
+def in_date_range(article: StoredArticle, since: str | None, until: str | None) -> bool:
+    published = article.published_at
+    if since and (not published or published < since):
+        return False
+    return not (until and (not published or published[: len(until)] > until))
+
+
+def fuse(
+    dense: list[tuple[int, float]], lexical: list[tuple[int, float]], rrf_k: int
+) -> dict[int, float]:
+    """Reciprocal-rank fusion of two rankings of passage ids."""
+    fused: dict[int, float] = {}
+    for ranking in (dense, lexical):
+        for rank, (passage_id, _score) in enumerate(ranking):
+            fused[passage_id] = fused.get(passage_id, 0.0) + 1.0 / (rrf_k + rank + 1)
+    return fused
+
+
+def _similarity(index: faiss.Index, passage_id: int, query_vector: np.ndarray) -> float:
+    """Cosine similarity of a passage found only lexically (0 if it has no vector yet)."""
+    try:
+        return float(index.reconstruct(passage_id) @ query_vector)
+    except RuntimeError:
+        return 0.0
+
+
+def retrieve(
+    store: Store,
+    index: faiss.Index,
+    query_vector: np.ndarray,
+    question: str,
+    *,
+    candidates: int,
+    limit: int,
+    rrf_k: int,
+    per_story: int = 2,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[Hit]:
+    """The best `limit` passages for a question, at most `per_story` from one story."""
+    widen = 4 if (since or until) else 1
+    dense = vectors.search(index, query_vector, candidates * widen)
+    match = fts_query(query_terms(question))
+    lexical = store.fts_search(match, candidates * widen) if match else []
+    fused = fuse(dense, lexical, rrf_k)
+    dense_of, lexical_of = dict(dense), dict(lexical)
+    passages = store.passages(fused)
+    articles = store.articles(p.article_id for p in passages.values())
+    hits: list[Hit] = []
+    per_story_count: dict[int, int] = {}
+    seen_spans: set[tuple[int, int, int]] = set()
+    for passage_id in sorted(fused, key=lambda i: -fused[i]):
+        passage = passages.get(passage_id)
+        if passage is None:  # the index is newer or older than the store: skip, never guess
+            continue
+        article = articles[passage.article_id]
+        if not in_date_range(article, since, until):
+            continue
+        span = (passage.story_id, passage.start, passage.end)
+        if per_story_count.get(passage.story_id, 0) >= per_story or span in seen_spans:
+            continue  # exact duplicates of an article repeat its passages at the same offsets
+        seen_spans.add(span)
+        per_story_count[passage.story_id] = per_story_count.get(passage.story_id, 0) + 1
+        dense_score = dense_of.get(passage_id)
+        if dense_score is None:
+            dense_score = _similarity(index, passage_id, query_vector)
+        hits.append(Hit(passage, article, fused[passage_id], dense_score,
+                        lexical_of.get(passage_id, 0.0)))
+        if len(hits) >= limit:
+            break
+    return hits

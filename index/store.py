@@ -1,0 +1,458 @@
+"""The SQLite store: articles, passages, the embedding cache, sources and index state.
+
+One file (`citebot.sqlite`) under the data directory, opened through sqlite-utils, in WAL
+mode so readers keep reading while a writer works. The schema is created and migrated by
+code (`SCHEMA_VERSION`, `_MIGRATIONS`). Every change to an article and its passages happens
+in one transaction, so a killed process leaves either the old or the new article, never
+half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from index.article import ArticleDraft
+from index.chunk import make_passages
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)""",
+        """CREATE TABLE articles (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            origin TEXT NOT NULL UNIQUE,
+            url TEXT,
+            title TEXT NOT NULL,
+            outlet TEXT,
+            author TEXT,
+            published_at TEXT,
+            language TEXT,
+            body TEXT NOT NULL,
+            body_hash TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            story_id INTEGER,
+            ingested_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX articles_body_hash ON articles(body_hash)",
+        "CREATE INDEX articles_published_at ON articles(published_at)",
+        "CREATE INDEX articles_story ON articles(story_id)",
+        """CREATE TABLE passages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            end INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            embed_key TEXT NOT NULL
+        )""",
+        "CREATE INDEX passages_article ON passages(article_id)",
+        """CREATE VIRTUAL TABLE passages_fts USING fts5(
+            title, text, tokenize='porter unicode61 remove_diacritics 2'
+        )""",
+        """CREATE TABLE embeddings (
+            model TEXT NOT NULL,
+            key TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (model, key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE sources (
+            path TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        )""",
+    ],
+}
+
+
+def utc_now() -> str:
+    """The current time as an ISO-8601 UTC string, to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def embed_input(title: str, passage_text: str) -> str:
+    """The text the model embeds for a passage: the headline as context, then the passage."""
+    return f"{title}\n{passage_text}" if title else passage_text
+
+
+def text_key(text: str) -> str:
+    """The embedding-cache key of an input text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article row as the rest of the package sees it."""
+
+    id: int
+    origin: str
+    url: str | None
+    title: str
+    outlet: str | None
+    author: str | None
+    published_at: str | None
+    body: str
+    story_id: int
+    ingested_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRow:
+    """A passage with the metadata of its article needed for search and citations."""
+
+    id: int
+    article_id: int
+    story_id: int
+    seq: int
+    start: int
+    end: int
+    text: str
+
+
+class Store:
+    """The project's SQLite database: open it once per process and share it."""
+
+    FILENAME = "citebot.sqlite"
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / self.FILENAME
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._migrate()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection: each thread reads and writes through its own, so a
+        background reindex never shares a transaction with a question being answered."""
+        database = getattr(self._local, "db", None)
+        if database is None:
+            connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False,
+                                         isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA busy_timeout=30000")
+            database = sqlite_utils.Database(connection)
+            self._local.db = database
+            with self._lock:
+                self._connections.append(connection)
+        return database
+
+    # -- schema -----------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = self._schema_version()
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} was written by a newer citebot (schema {version}); upgrade citebot"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in _MIGRATIONS[target]:
+                    self.db.execute(statement)
+                self._set_meta_unlocked("schema_version", str(target))
+
+    def _schema_version(self) -> int:
+        if not self.db["meta"].exists():
+            return 0
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- meta -------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", [key]).fetchone()
+        return row[0] if row else default
+
+    def _set_meta_unlocked(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            [key, value],
+        )
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self.transaction():
+            for key, value in values.items():
+                self._set_meta_unlocked(key, value)
+
+    # -- sources ----------------------------------------------------------------------
+
+    def add_source(self, path: str, kind: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO sources(path, kind, added_at) VALUES(?, ?, ?)",
+            [path, kind, utc_now()],
+        )
+
+    def sources(self, kind: str | None = None) -> list[str]:
+        sql = "SELECT path FROM sources" + (" WHERE kind=?" if kind else "") + " ORDER BY path"
+        return [row[0] for row in self.db.execute(sql, [kind] if kind else [])]
+
+    # -- articles ---------------------------------------------------------------------
+
+    def content_hash_of(self, origin: str) -> str | None:
+        row = self.db.execute(
+            "SELECT content_hash FROM articles WHERE origin=?", [origin]
+        ).fetchone()
+        return row[0] if row else None
+
+    def upsert_article(self, draft: ArticleDraft, *, max_tokens: int = 160) -> str:
+        """Store a draft with its passages; returns "added", "updated" or "unchanged"."""
+        content_hash = draft.content_hash()
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT id, content_hash, ingested_at FROM articles WHERE origin=?",
+                [draft.origin],
+            ).fetchone()
+            if row and row[1] == content_hash:
+                return "unchanged"
+            if row:
+                self._delete_article_unlocked(row[0])
+            article_id = self._insert_article_unlocked(
+                draft, content_hash, ingested_at=row[2] if row else None,
+                keep_id=row[0] if row else None,
+            )
+            self._insert_passages_unlocked(article_id, draft, max_tokens)
+        return "updated" if row else "added"
+
+    def _insert_article_unlocked(
+        self, draft: ArticleDraft, content_hash: str, *, ingested_at: str | None,
+        keep_id: int | None,
+    ) -> int:
+        body_hash = hashlib.sha256(" ".join(draft.body.split()).encode("utf-8")).hexdigest()
+        twin = self.db.execute(
+            "SELECT story_id FROM articles WHERE body_hash=? ORDER BY id LIMIT 1", [body_hash]
+        ).fetchone()
+        now = utc_now()
+        cursor = self.db.execute(
+            """INSERT INTO articles(id, origin, url, title, outlet, author, published_at,
+                   language, body, body_hash, content_hash, story_id, ingested_at, updated_at)
+               VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [keep_id, draft.origin, draft.url, draft.title, draft.outlet, draft.author,
+             draft.published_at, draft.language, draft.body, body_hash, content_hash,
+             twin[0] if twin else None, ingested_at or now, now],
+        )
+        article_id = int(cursor.lastrowid or 0)
+        if not twin:
+            self.db.execute("UPDATE articles SET story_id=id WHERE id=?", [article_id])
+        return article_id
+
+    def _insert_passages_unlocked(
+        self, article_id: int, draft: ArticleDraft, max_tokens: int
+    ) -> None:
+        for seq, span in enumerate(make_passages(draft.body, max_tokens=max_tokens)):
+            text = draft.body[span.start : span.end]
+            cursor = self.db.execute(
+                "INSERT INTO passages(article_id, seq, start, end, text, embed_key) "
+                "VALUES(?, ?, ?, ?, ?, ?)",
+                [article_id, seq, span.start, span.end, text,
+                 text_key(embed_input(draft.title, text))],
+            )
+            self.db.execute(
+                "INSERT INTO passages_fts(rowid, title, text) VALUES(?, ?, ?)",
+                [cursor.lastrowid, draft.title, text],
+            )
+
+    def _delete_article_unlocked(self, article_id: int) -> None:
+        self.db.execute(
+            "DELETE FROM passages_fts WHERE rowid IN "
+            "(SELECT id FROM passages WHERE article_id=?)",
+            [article_id],
+        )
+        self.db.execute("DELETE FROM passages WHERE article_id=?", [article_id])
+        self.db.execute("DELETE FROM articles WHERE id=?", [article_id])
+        # A story whose first article went: its next member becomes the story's id.
+        orphans = self.db.execute(
+            "SELECT id FROM articles WHERE story_id=? ORDER BY id", [article_id]
+        ).fetchall()
+        if orphans:
+            self.db.execute(
+                "UPDATE articles SET story_id=? WHERE story_id=?", [orphans[0][0], article_id]
+            )
+
+    def remove_origins(self, origins: Iterable[str]) -> int:
+        """Delete articles (with their passages) by origin; returns how many went."""
+        removed = 0
+        with self.transaction():
+            for origin in origins:
+                row = self.db.execute("SELECT id FROM articles WHERE origin=?", [origin]).fetchone()
+                if row:
+                    self._delete_article_unlocked(row[0])
+                    removed += 1
+        return removed
+
+    def origins_under(self, prefix: str) -> list[str]:
+        """Origins of file articles whose path lies under `prefix` (a file or folder)."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.db.execute(
+            "SELECT origin FROM articles WHERE origin = ? OR origin LIKE ? ESCAPE '\\' "
+            "OR origin LIKE ? ESCAPE '\\'",
+            [prefix, like.rstrip("/") + "/%", like + "#%"],
+        )
+        return [row[0] for row in rows]
+
+    def article(self, article_id: int) -> StoredArticle | None:
+        row = self.db.execute(
+            """SELECT id, origin, url, title, outlet, author, published_at, body, story_id,
+                      ingested_at, updated_at FROM articles WHERE id=?""",
+            [article_id],
+        ).fetchone()
+        return StoredArticle(*row) if row else None
+
+    def articles(self, ids: Iterable[int]) -> dict[int, StoredArticle]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self.db.execute(
+            f"""SELECT id, origin, url, title, outlet, author, published_at, body, story_id,
+                       ingested_at, updated_at FROM articles WHERE id IN ({marks})""",
+            wanted,
+        )
+        return {row[0]: StoredArticle(*row) for row in rows}
+
+    def story_members(self, story_id: int) -> list[StoredArticle]:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM articles WHERE story_id=?",
+                                             [story_id])]
+        return sorted(self.articles(ids).values(), key=lambda a: a.id)
+
+    def latest_articles(self, limit: int) -> list[StoredArticle]:
+        rows = self.db.execute(
+            "SELECT id FROM articles WHERE id = story_id "
+            "ORDER BY COALESCE(published_at, ingested_at) DESC, id DESC LIMIT ?",
+            [limit],
+        )
+        found = self.articles(r[0] for r in rows)
+        return sorted(found.values(), key=lambda a: (a.published_at or a.ingested_at, a.id),
+                      reverse=True)
+
+    # -- passages ---------------------------------------------------------------------
+
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        rows = self.db.execute(
+            f"""SELECT p.id, p.article_id, a.story_id, p.seq, p.start, p.end, p.text
+                FROM passages p JOIN articles a ON a.id = p.article_id
+                WHERE p.id IN ({marks})""",
+            wanted,
+        )
+        return {row[0]: PassageRow(*row) for row in rows}
+
+    def passages_missing_embeddings(self, model: str) -> list[tuple[str, str]]:
+        """(embed_key, embed input text) of passages whose vector is not cached yet."""
+        rows = self.db.execute(
+            """SELECT DISTINCT p.embed_key, a.title, p.text
+               FROM passages p JOIN articles a ON a.id = p.article_id
+               LEFT JOIN embeddings e ON e.model = ? AND e.key = p.embed_key
+               WHERE e.key IS NULL""",
+            [model],
+        )
+        return [(key, embed_input(title, text)) for key, title, text in rows]
+
+    def save_embeddings(self, model: str, keys: list[str], vectors: np.ndarray) -> None:
+        with self.transaction():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings(model, key, vector) VALUES(?, ?, ?)",
+                [(model, key, vectors[i].astype(np.float32).tobytes())
+                 for i, key in enumerate(keys)],
+            )
+
+    def forget_embeddings(self, model: str) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM embeddings WHERE model=?", [model])
+
+    def prune_embeddings(self, model: str) -> int:
+        """Drop cached vectors of this model that no passage uses any more."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "DELETE FROM embeddings WHERE model=? AND key NOT IN "
+                "(SELECT embed_key FROM passages)",
+                [model],
+            )
+        return cursor.rowcount
+
+    def passage_vectors(self, model: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """All passage ids with their cached vectors (passages lacking one are left out)."""
+        rows = self.db.execute(
+            """SELECT p.id, e.vector FROM passages p
+               JOIN embeddings e ON e.model = ? AND e.key = p.embed_key ORDER BY p.id""",
+            [model],
+        ).fetchall()
+        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        vectors = np.empty((len(rows), dim), dtype=np.float32)
+        for i, row in enumerate(rows):
+            vectors[i] = np.frombuffer(row[1], dtype=np.float32)
+        return ids, vectors
+
+    # -- lexical search ---------------------------------------------------------------
+
+    def fts_search(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """(passage id, BM25 score — higher is better) for an FTS5 MATCH expression."""
+        try:
+            rows = self.db.execute(
+                "SELECT rowid, -bm25(passages_fts, 2.0, 1.0) FROM passages_fts "
+                "WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 2.0, 1.0) LIMIT ?",
+                [match, limit],
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def search_titles(self, match: str, limit: int) -> list[int]:
+        """Article ids whose passages match, best first, one per story."""
+        rows = self.db.execute(
+            """SELECT a.story_id, MIN(bm25(passages_fts, 4.0, 1.0)) AS s
+               FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid
+               JOIN articles a ON a.id = p.article_id
+               WHERE passages_fts MATCH ? GROUP BY a.story_id ORDER BY s LIMIT ?""",
+            [match, limit],
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    # -- counts -----------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        def one(sql: str) -> int:
+            return int(self.db.execute(sql).fetchone()[0])
+
+        return {
+            "articles": one("SELECT COUNT(*) FROM articles"),
+            "stories": one("SELECT COUNT(DISTINCT story_id) FROM articles"),
+            "passages": one("SELECT COUNT(*) FROM passages"),
+            "cached_vectors": one("SELECT COUNT(*) FROM embeddings"),
+        }

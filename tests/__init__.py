@@ -1,0 +1,1 @@
+"""citebot test suite (a package, so tests import shared helpers relatively)."""

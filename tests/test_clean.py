@@ -1,0 +1,71 @@
+"""Cleaning: the scraped seed article comes out as the story alone, by general rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.clean import clean_article_text, line_junk_reason
+
+from .conftest import BBC, SEED_ARTICLE
+
+FURNITURE = [
+    "Spread the love",
+    "Shutterstock",
+    "Deposit Bonus",
+    "follow us on Google News",
+    "[ ]",
+    "Teilor Stone",
+    "reporter on the news desk",
+    "teilor@nizhtimes.com",
+]
+
+
+def test_seed_article_is_titled_and_clean() -> None:
+    cleaned = clean_article_text(SEED_ARTICLE.read_text(encoding="utf-8"))
+    assert cleaned.title == "Huawei, soon to be the Chinese emperor of AI chips ?"
+    assert "Ascend 910C" in cleaned.body
+    assert "A crucial issue for Huawei" in cleaned.body
+    for junk in FURNITURE:
+        assert junk not in cleaned.body, junk
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share this article",
+        "Follow us on Twitter and Facebook",
+        "📢 Subscribe to our newsletter for daily updates",
+        "© Jane Roe / Getty Images",
+        "Photo: John Smith/AFP",
+        "50 free spins and 100% casino bonus up to £500",
+        "Contact the author at jane@example.com",
+        "| | |",
+    ],
+)
+def test_furniture_lines_of_other_sites_are_recognised(line: str) -> None:
+    assert line_junk_reason(line) is not None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Takeover rumour lifts Exel shares",
+        "Axa Sun Life cuts bonus payments",
+        "BT is offering customers free internet telephone calls if they sign up to broadband.",
+        "Honda wins China copyright ruling",
+        "Casino Royale is next Bond movie",
+        "Shares in Europe's leading reinsurers have fallen 5%.",
+    ],
+)
+def test_news_sentences_about_shares_bonuses_and_casinos_are_kept(line: str) -> None:
+    assert line_junk_reason(line) is None
+
+
+def test_bbc_headlines_survive_cleaning() -> None:
+    files = sorted(BBC.glob("*/*.txt"))[::25]
+    assert files, "../shared/corpora/bbc is missing"
+    for path in files:
+        raw = path.read_bytes().decode("utf-8", errors="replace")
+        cleaned = clean_article_text(raw)
+        assert cleaned.title == " ".join(raw.splitlines()[0].split()), path
+        assert len(cleaned.body) > 200, path
