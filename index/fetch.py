@@ -18,7 +18,7 @@ import socket
 import time
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import charset_normalizer
@@ -97,7 +97,7 @@ class FetchedPage:
     headers: Mapping[str, str]
     content: bytes
     requested_url: str
-    redirects: tuple[str, ...] = field(default=())
+    redirects: tuple[str, ...] = ()
 
     @property
     def not_modified(self) -> bool:
@@ -149,8 +149,14 @@ def fetch_url(
                 _check_peer(response, settings)
                 location = _redirect_target(response, current)
                 if location is None:
-                    return _read_page(
-                        response, current, requested, hops, allowed, settings, deadline
+                    return FetchedPage(
+                        url=current,
+                        status=response.status_code,
+                        content_type=_media_type(response.headers.get("content-type", "")),
+                        headers={name.lower(): value for name, value in response.headers.items()},
+                        content=_read_body(response, allowed, settings, deadline),
+                        requested_url=requested,
+                        redirects=tuple(hops),
                     )
             hops.append(current)
             current = location
@@ -301,6 +307,8 @@ def _translate_errors(url: str, settings: FetchSettings) -> Iterator[None]:
         raise FetchError(f"could not connect to {host}: {exc}") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"fetching {url} failed: {exc}") from None
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"invalid URL {url!r}: {exc}") from None
 
 
 def _check_peer(response: httpx.Response, settings: FetchSettings) -> None:
@@ -328,34 +336,17 @@ def _redirect_target(response: httpx.Response, current: str) -> str | None:
     return check_url(urljoin(current, location.strip()))
 
 
-def _read_page(
-    response: httpx.Response,
-    url: str,
-    requested: str,
-    hops: list[str],
-    allowed: frozenset[str],
-    settings: FetchSettings,
-    deadline: float,
-) -> FetchedPage:
+def _read_body(
+    response: httpx.Response, allowed: frozenset[str], settings: FetchSettings, deadline: float
+) -> bytes:
+    """The body of a final (non-redirect) response: empty for a 304, else checked and capped."""
     status = response.status_code
-    headers = {name.lower(): value for name, value in response.headers.items()}
-    content_type = _media_type(headers.get("content-type", ""))
     if status == 304:
-        content = b""
-    elif not 200 <= status < 300:
+        return b""
+    if not 200 <= status < 300:
         raise FetchError(f"HTTP {status} {response.reason_phrase}".rstrip())
-    else:
-        _check_content_type(content_type, allowed)
-        content = _read_capped(response, settings, deadline)
-    return FetchedPage(
-        url=url,
-        status=status,
-        content_type=content_type,
-        headers=headers,
-        content=content,
-        requested_url=requested,
-        redirects=tuple(hops),
-    )
+    _check_content_type(_media_type(response.headers.get("content-type", "")), allowed)
+    return _read_capped(response, settings, deadline)
 
 
 def _check_content_type(content_type: str, allowed: frozenset[str]) -> None:

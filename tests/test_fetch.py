@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from ipaddress import ip_address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
 import pytest
 
@@ -31,8 +31,8 @@ def loopback_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     real = fetch.address_refusal
 
-    def refusal(address: object) -> str | None:
-        return None if address == ip_address("127.0.0.1") else real(address)  # type: ignore[arg-type]
+    def refusal(address: IPv4Address | IPv6Address) -> str | None:
+        return None if address == ip_address("127.0.0.1") else real(address)
 
     monkeypatch.setattr(fetch, "address_refusal", refusal)
 
