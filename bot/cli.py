@@ -187,6 +187,45 @@ def remove(ctx: click.Context, origin: str) -> None:
     click.echo(f"removed {origin}")
 
 
+@main.command("eval")
+@click.argument("qa_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The folder the gold `article` paths are relative to "
+              "[default: the only ingested folder].")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the misses (question, expected article, what was cited) here.")
+@click.pass_context
+def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bool,
+             report_path: Path | None) -> None:
+    """Score answers on a question file: Hit@1/5, MRR@10, span recall, citation precision,
+    abstention, latency, by question style."""
+    from index.evaluate import evaluate as run_evaluation
+    from index.evaluate import load_questions, misses_markdown
+
+    library = _open_library(ctx)
+    if corpus is None:
+        sources = library.store.sources("path")
+        if len(sources) != 1:
+            raise click.UsageError("several folders are ingested: name one with --corpus")
+        corpus = Path(sources[0])
+    try:
+        questions = load_questions(qa_file)
+        report = run_evaluation(library, questions, corpus)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    metrics = {"overall": report.metrics(), "by_style": report.by_style(),
+               "misses": [o.question.id for o in report.misses()]}
+    if report_path:
+        report_path.write_text(misses_markdown(report, library), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(metrics, indent=2))
+        return
+    for name, values in [("overall", metrics["overall"]), *metrics["by_style"].items()]:
+        click.echo(f"{name}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+    click.echo(f"misses: {len(metrics['misses'])}")
+
+
 def run() -> None:
     """The `citebot` console script."""
     main()

@@ -1,0 +1,219 @@
+"""Measuring answer quality on a question file: retrieval, answer spans, citations, abstention.
+
+The question file is JSON Lines with `id`, `question`, `article` (path of the gold article
+relative to the ingested folder, or null when the collection cannot answer), `answer` (a
+verbatim span of that article, or null) and `style`. An exact duplicate of the gold article
+counts as gold (it is the same story).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.answer import Answer
+from index.library import Library
+
+
+@dataclass(slots=True)
+class Question:
+    id: str
+    question: str
+    article: str | None
+    answer: str | None
+    style: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How one question went."""
+
+    question: Question
+    ranked_stories: list[int]
+    gold_story: int | None
+    span_found: bool
+    citation_correct: bool | None  # None when no answer sentence holds the span
+    abstained: bool
+    answer_chars: int
+    latency_ms: float
+    answer: Answer
+
+    @property
+    def answerable(self) -> bool:
+        return self.question.article is not None
+
+    @property
+    def rank(self) -> int | None:
+        if self.gold_story is None or self.gold_story not in self.ranked_stories:
+            return None
+        return self.ranked_stories.index(self.gold_story) + 1
+
+
+@dataclass(slots=True)
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def metrics(self, outcomes: list[Outcome] | None = None) -> dict[str, float | int]:
+        outcomes = self.outcomes if outcomes is None else outcomes
+        answerable = [o for o in outcomes if o.answerable]
+        unanswerable = [o for o in outcomes if not o.answerable]
+        answered = [o for o in answerable if not o.abstained]
+        with_span = [o for o in answered if o.citation_correct is not None]
+        latencies = sorted(o.latency_ms for o in outcomes)
+        lengths = [o.answer_chars for o in outcomes if not o.abstained]
+
+        def share(items: Iterable[bool], total: int) -> float:
+            return round(sum(items) / total, 4) if total else 0.0
+
+        return {
+            "questions": len(outcomes),
+            "answerable": len(answerable),
+            "hit_at_1": share(((o.rank or 99) <= 1 for o in answerable), len(answerable)),
+            "hit_at_5": share(((o.rank or 99) <= 5 for o in answerable), len(answerable)),
+            "mrr_at_10": round(
+                sum(1 / o.rank for o in answerable if o.rank and o.rank <= 10)
+                / len(answerable), 4) if answerable else 0.0,
+            "span_recall": share((o.span_found for o in answerable), len(answerable)),
+            "citation_precision": share((bool(o.citation_correct) for o in with_span),
+                                        len(with_span)),
+            "abstention": share((o.abstained for o in unanswerable), len(unanswerable)),
+            "false_abstention": share((o.abstained for o in answerable), len(answerable)),
+            "answer_chars_mean": round(statistics.mean(lengths), 1) if lengths else 0,
+            "answer_chars_max": max(lengths) if lengths else 0,
+            "latency_p50_ms": round(_percentile(latencies, 50), 2),
+            "latency_p95_ms": round(_percentile(latencies, 95), 2),
+        }
+
+    def by_style(self) -> dict[str, dict[str, float | int]]:
+        styles = sorted({o.question.style for o in self.outcomes})
+        return {s: self.metrics([o for o in self.outcomes if o.question.style == s])
+                for s in styles}
+
+    def misses(self) -> list[Outcome]:
+        return [o for o in self.outcomes if _is_miss(o)]
+
+
+def _is_miss(outcome: Outcome) -> bool:
+    if not outcome.answerable:
+        return not outcome.abstained
+    return outcome.rank != 1 or not outcome.span_found or outcome.citation_correct is False
+
+
+def _percentile(values: list[float], percent: float) -> float:
+    if not values:
+        return 0.0
+    position = (len(values) - 1) * percent / 100
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            questions.append(Question(
+                id=str(record.get("id", number)), question=record["question"],
+                article=record.get("article"), answer=record.get("answer"),
+                style=record.get("style") or "unknown",
+            ))
+        except (json.JSONDecodeError, KeyError) as error:
+            raise ValueError(f"{path}:{number}: not a question record ({error})") from error
+    return questions
+
+
+def _ranked_stories(answer: Answer) -> list[int]:
+    stories: list[int] = []
+    for citation in answer.citations:
+        hit_story = next((h.passage.story_id for h in answer.retrieved
+                          if h.article.id == citation.article_id), None)
+        if hit_story is not None and hit_story not in stories:
+            stories.append(hit_story)
+    for hit in answer.retrieved:
+        if hit.passage.story_id not in stories:
+            stories.append(hit.passage.story_id)
+    return stories
+
+
+def _citation_correct(answer: Answer, span: str, gold_story: int | None,
+                      story_of_article: Callable[[int], int | None]) -> bool | None:
+    """Whether the `[n]` of the answer sentence holding the span cites the gold story
+    (None when no single sentence holds it)."""
+    wanted = _squash(span)
+    for sentence in re.split(r"(?<=\])\s+", answer.answer):
+        marker = re.search(r"\[(\d+)\]\s*$", sentence)
+        if marker and wanted in _squash(sentence[: marker.start()]):
+            cited = next((c for c in answer.citations if c.n == int(marker.group(1))), None)
+            return cited is not None and story_of_article(cited.article_id) == gold_story
+    return None
+
+
+def evaluate(library: Library, questions: list[Question], corpus_root: Path,
+             on_question: Callable[[Outcome], None] | None = None) -> Report:
+    """Ask every question and score it against its gold article and span."""
+    root = corpus_root.resolve()
+    report = Report()
+
+    def story_of_article(article_id: int) -> int | None:
+        article = library.store.article(article_id)
+        return article.story_id if article else None
+
+    for question in questions:
+        gold_story = None
+        if question.article:
+            origin = str(root / question.article)
+            row = library.store.db.execute(
+                "SELECT story_id FROM articles WHERE origin=?", [origin]).fetchone()
+            if row is None:
+                raise ValueError(f"gold article {question.article} is not in the collection "
+                                 f"(looked for {origin}); ingest {root} first")
+            gold_story = int(row[0])
+        answer = library.ask(question.question)
+        span_found = bool(question.answer) and not answer.abstained and (
+            _squash(question.answer or "") in _squash(answer.answer))
+        citation_correct = None
+        if span_found and question.answer:
+            citation_correct = _citation_correct(answer, question.answer, gold_story,
+                                                 story_of_article)
+        outcome = Outcome(
+            question=question, ranked_stories=_ranked_stories(answer), gold_story=gold_story,
+            span_found=span_found, citation_correct=citation_correct,
+            abstained=answer.abstained,
+            answer_chars=len(re.sub(r"\s*\[\d+\]", "", answer.answer)),
+            latency_ms=answer.timings_ms["total"], answer=answer,
+        )
+        report.outcomes.append(outcome)
+        if on_question:
+            on_question(outcome)
+    return report
+
+
+def misses_markdown(report: Report, library: Library) -> str:
+    """A per-question list of misses for diagnosis."""
+    lines = ["# Misses", ""]
+    for outcome in report.misses():
+        q = outcome.question
+        cited = ", ".join(f"[{c.n}] {c.title}" for c in outcome.answer.citations) or "(abstained)"
+        expected = "(unanswerable)"
+        if outcome.gold_story is not None:
+            gold = library.store.article(outcome.gold_story)
+            expected = f"{q.article} — {gold.title if gold else '?'}"
+        lines += [
+            f"## {q.id} ({q.style})", f"- question: {q.question}",
+            f"- expected: {expected}; span: {q.answer!r}",
+            f"- gold rank: {outcome.rank}; span found: {outcome.span_found}; "
+            f"citation correct: {outcome.citation_correct}",
+            f"- cited: {cited}", f"- answer: {outcome.answer.answer}", "",
+        ]
+    return "\n".join(lines)
