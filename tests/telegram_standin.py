@@ -40,14 +40,16 @@ Usage::
         reply = tg.wait_for_message(42)
 
 or take the ``telegram_standin`` pytest fixture defined at the bottom of this module
-(re-export it from a conftest: ``from tests.telegram_standin import telegram_standin``).
+(import it into a conftest: ``from tests.telegram_standin import telegram_standin_fixture``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import email.parser
 import email.policy
+import functools
 import itertools
 import json
 import math
@@ -80,9 +82,7 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
-QUERY_TOO_OLD = (
-    "Bad Request: query is too old and response timeout expired or query ID is invalid"
-)
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 CONFLICT_WEBHOOK = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
@@ -141,11 +141,14 @@ _PATH_RE = re.compile(r"/bot([^/]*)/([A-Za-z0-9_]*)/?")
 class ApiError(Exception):
     """A Bot API error, rendered as Telegram's ``{"ok": false, ...}`` envelope."""
 
-    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
+    def __init__(
+        self, code: int, description: str, parameters: JSON | None = None, *, injected: bool = False
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.parameters = parameters
+        self.injected = injected  # raised by TelegramStandin.inject_error
 
     def payload(self) -> JSON:
         body: JSON = {"ok": False, "error_code": self.code, "description": self.description}
@@ -350,11 +353,11 @@ class HtmlParser:
     def _reference_problem(self, pos: int) -> str:
         match = re.match(rb"&#?[A-Za-z0-9]*;?", self.src[pos : pos + 32])
         token = match.group().decode() if match else "&"
-        if token == "&":
-            return f'Unescaped "&" at byte offset {pos}; write it as "&amp;"'
-        if not token.endswith(";") and self._decode_reference(pos)[0] is not None:
+        if token.endswith(";"):
+            return f'Unsupported HTML entity "{token}" at byte offset {pos}'
+        if self._decode_reference(pos)[0] is not None:
             return f'HTML entity "{token}" at byte offset {pos} must end with ";"'
-        return f'Unsupported HTML entity "{token}" at byte offset {pos}'
+        return f'Unescaped "&" at byte offset {pos}; write it as "&amp;"'
 
     # -- tags -----------------------------------------------------------------------------
 
@@ -385,7 +388,7 @@ class HtmlParser:
         if self._at(i) == ord(">"):
             return i, argument
         name_start = i
-        while self._at(i) not in _SPACES and self._at(i) != ord("="):
+        while self._at(i) not in _SPACES and self._at(i) not in b"=>":
             i += 1
         name = self.src[name_start:i].decode("utf-8", "replace")
         if not name:
@@ -410,7 +413,7 @@ class HtmlParser:
         quote = self._at(i)
         if quote not in (ord("'"), ord('"')):
             start = i
-            while chr(self._at(i)).isalnum() and self._at(i) < 128 or self._at(i) in b".-":
+            while (self._at(i) < 128 and chr(self._at(i)).isalnum()) or self._at(i) in b".-":
                 i += 1
             if self._at(i) not in _SPACES and self._at(i) != ord(">"):
                 raise entity_error(f"Unexpected end of name token at byte offset {start}")
@@ -521,7 +524,7 @@ def parse_html(text: str, *, strict_entities: bool = True) -> tuple[str, list[JS
 _AUTO_ENTITY_PATTERNS = (
     ("url", re.compile(r"(?<![\w@/.])(?:https?://|www\.)[^\s<>\"]+", re.I)),
     ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
-    ("bot_command", re.compile(r"(?<![\w/<>])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])")),
+    ("bot_command", re.compile(r"(?<![\w/<>])/\w{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/])", re.A)),
     ("mention", re.compile(r"(?<![\w@])@[A-Za-z0-9_]{4,32}(?![\w@])")),
     ("hashtag", re.compile(r"(?<![\w#])#\w*[^\W\d_]\w*")),
 )  # fmt: skip
@@ -579,7 +582,9 @@ def trim_text(text: str, entities: list[JSON]) -> tuple[str, list[JSON]]:
 
 def _validate_inline_button(button: Any) -> None:
     if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-        raise bad_request('can\'t parse inline keyboard button: Field "text" must be of type String')
+        raise bad_request(
+            'can\'t parse inline keyboard button: Field "text" must be of type String'
+        )
     actions = [name for name in BUTTON_ACTIONS if name in button]
     if not actions:
         raise bad_request(
@@ -722,7 +727,7 @@ class Params:
     def get(self, name: str, default: Any = None) -> Any:
         return self.values.get(name, default)
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def integer(self, name: str, default: int | None = None) -> int | None:
         value = self.values.get(name)
         if value in (None, ""):
             return default
@@ -730,7 +735,7 @@ class Params:
             raise bad_request(f"invalid {name} specified")
         return value
 
-    def float(self, name: str, default: float) -> float:
+    def number(self, name: str, default: float) -> float:
         value = self.values.get(name)
         if value in (None, ""):
             return default
@@ -738,14 +743,14 @@ class Params:
             raise bad_request(f"invalid {name} specified")
         return float(value)
 
-    def bool(self, name: str) -> bool:
+    def flag(self, name: str) -> bool:
         return self.values.get(name) is True
 
-    def str(self, name: str) -> str | None:
+    def text(self, name: str) -> str | None:
         value = self.values.get(name)
         return None if value is None else str(value)
 
-    def json(self, name: str, kind: type, what: str) -> Any:
+    def json_value(self, name: str, kind: type, what: str) -> Any:
         value = self.values.get(name)
         if value in (None, ""):
             return None
@@ -878,8 +883,7 @@ class TelegramStandin:
         self.token = token or f"{bot_id}:{TOKEN_SECRET}"
         if not _TOKEN_RE.fullmatch(self.token) or not self.token.startswith(f"{bot_id}:"):
             raise ValueError(f"token must look like '{bot_id}:<secret>', got {self.token!r}")
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", username) or not username.lower(
-        ).endswith("bot"):
+        if not re.fullmatch(r"[A-Za-z]\w{3,31}", username, re.A) or username[-3:].lower() != "bot":
             raise ValueError(f"a bot username is 5-32 characters ending in 'bot': {username!r}")
         self.bot_user: JSON = {
             "id": bot_id, "is_bot": True, "first_name": first_name, "username": username,
@@ -990,8 +994,8 @@ class TelegramStandin:
         injected = False
         try:
             with self._lock:
-                injected = self._check_access(token, name, handler)
-                result = handler(Params(params), client)  # type: ignore[misc]
+                self._check_access(token, name, handler)
+                result = handler(Params(params), client)
             status, body = 200, self._ok_body(result)
         except _Terminated:
             if client.gone(wait=0.3):
@@ -1002,12 +1006,11 @@ class TelegramStandin:
             self._record(ApiCall(method, params, http_method, 0, None, abandoned=True))
             return None
         except ApiError as error:
-            status, body = error.code, error.payload()
-            injected = injected or getattr(error, "injected", False)
+            status, body, injected = error.code, error.payload(), error.injected
         self._record(ApiCall(method, params, http_method, status, body, injected=injected))
         return status, body
 
-    def _check_access(self, token: str, name: str, handler: Any) -> bool:
+    def _check_access(self, token: str, name: str, handler: Any) -> None:
         if token != self.token:
             if _TOKEN_RE.fullmatch(token):
                 raise ApiError(401, "Unauthorized")
@@ -1017,7 +1020,6 @@ class TelegramStandin:
                 raise ApiError(501, f"Not Implemented: the Telegram stand-in has no {name}")
             raise ApiError(404, "Not Found")
         self._raise_injected(name.lower())
-        return False
 
     def _raise_injected(self, key: str) -> None:
         queue = self._injected.get(key)
@@ -1027,9 +1029,10 @@ class TelegramStandin:
         injected.remaining -= 1
         if injected.remaining <= 0:
             queue.popleft()
-        error = ApiError(injected.error.code, injected.error.description, injected.error.parameters)
-        error.injected = True  # type: ignore[attr-defined]
-        raise error
+        raise ApiError(
+            injected.error.code, injected.error.description, injected.error.parameters,
+            injected=True,
+        )  # fmt: skip
 
     @staticmethod
     def _ok_body(result: Any) -> JSON:
@@ -1073,21 +1076,21 @@ class TelegramStandin:
     def _api_get_updates(self, p: Params, client: _Client) -> list[JSON]:
         if self._webhook is not None:
             raise ApiError(409, CONFLICT_WEBHOOK)
-        limit = min(max(p.int("limit", 100) or 100, 1), 100)
-        timeout = max(p.float("timeout", 0.0), 0.0)
+        limit = min(max(p.integer("limit", 100) or 100, 1), 100)
+        timeout = max(p.number("timeout", 0.0), 0.0)
         if "allowed_updates" in p:
             self._allowed_updates = self._parse_allowed_updates(p)
-        self._confirm_updates(p.int("offset"))
+        self._confirm_updates(p.integer("offset"))
         ticket = object()
         self._poller = ticket
         self._changed.notify_all()
         deadline = time.monotonic() + timeout
         while True:
+            if self._poller is not ticket:
+                raise _Terminated
             updates = self._deliverable_updates(limit)
             if updates or self._stopping:
                 return updates
-            if self._poller is not ticket:
-                raise _Terminated
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
@@ -1097,7 +1100,7 @@ class TelegramStandin:
 
     @staticmethod
     def _parse_allowed_updates(p: Params) -> frozenset[str]:
-        allowed = p.json("allowed_updates", list, "allowed updates") or []
+        allowed = p.json_value("allowed_updates", list, "allowed updates") or []
         chosen = frozenset(str(kind) for kind in allowed) & ALL_UPDATE_TYPES
         return chosen or DEFAULT_UPDATE_TYPES
 
@@ -1114,30 +1117,30 @@ class TelegramStandin:
         return copy.deepcopy(self._updates[:limit])
 
     def _api_set_webhook(self, p: Params, client: _Client) -> _Described:
-        url = p.str("url") or ""
+        url = p.text("url") or ""
         if not url:
             return self._api_delete_webhook(p, client)
         _check_webhook_url(url)
-        secret = p.str("secret_token")
+        secret = p.text("secret_token")
         if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise bad_request("secret token contains unallowed characters")
-        if p.bool("drop_pending_updates"):
+        if p.flag("drop_pending_updates"):
             self._updates.clear()
         if "allowed_updates" in p:
             self._allowed_updates = self._parse_allowed_updates(p)
         already = self._webhook is not None and self._webhook.url == url
         self._webhook = _Webhook(
             url=url, secret_token=secret,
-            max_connections=min(max(p.int("max_connections", 40) or 40, 1), 100),
+            max_connections=min(max(p.integer("max_connections", 40) or 40, 1), 100),
             allowed_updates=p.get("allowed_updates"),
-            has_custom_certificate="certificate" in p, ip_address=p.str("ip_address"),
+            has_custom_certificate="certificate" in p, ip_address=p.text("ip_address"),
         )  # fmt: skip
         self._webhook_history.append(copy.deepcopy(p.values))
         self._changed.notify_all()
         return _Described(True, "Webhook is already set" if already else "Webhook was set")
 
     def _api_delete_webhook(self, p: Params, client: _Client) -> _Described:
-        if p.bool("drop_pending_updates"):
+        if p.flag("drop_pending_updates"):
             self._updates.clear()
         was_set, self._webhook = self._webhook is not None, None
         return _Described(True, "Webhook was deleted" if was_set else "Webhook is already deleted")
@@ -1162,11 +1165,11 @@ class TelegramStandin:
 
     @staticmethod
     def _commands_key(p: Params) -> str:
-        scope = p.json("scope", dict, "bot command scope") or {"type": "default"}
-        return json.dumps([scope, p.str("language_code") or ""], sort_keys=True)
+        scope = p.json_value("scope", dict, "bot command scope") or {"type": "default"}
+        return json.dumps([scope, p.text("language_code") or ""], sort_keys=True)
 
     def _api_set_my_commands(self, p: Params, client: _Client) -> bool:
-        commands = p.json("commands", list, "bot commands")
+        commands = p.json_value("commands", list, "bot commands")
         if commands is None:
             raise bad_request("commands is empty")
         if len(commands) > 100:
@@ -1213,22 +1216,22 @@ class TelegramStandin:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat
 
-    def _formatted_text(self, p: Params, *, empty_error: str = "message text is empty") -> tuple[
-        str, list[JSON]
-    ]:
-        text = p.str("text") or ""
-        if "\ud800" <= max(text, default="a") and re.search(r"[\ud800-\udfff]", text):
+    def _formatted_text(
+        self, p: Params, *, empty_error: str = "message text is empty"
+    ) -> tuple[str, list[JSON]]:
+        text = p.text("text") or ""
+        if re.search(r"[\ud800-\udfff]", text):
             raise bad_request("text must be encoded in UTF-8")
-        explicit = p.json("entities", list, "message entities")
-        mode = (p.str("parse_mode") or "").lower()
+        explicit = p.json_value("entities", list, "message entities")
+        mode = (p.text("parse_mode") or "").lower()
         if explicit is not None:
             entities = [e for e in explicit if isinstance(e, dict)]
         elif mode == "html":
             text, entities = parse_html(text, strict_entities=self.strict_html_entities)
         elif mode in ("markdown", "markdownv2"):
-            raise bad_request(f"parse_mode {p.str('parse_mode')} is not supported by the stand-in")
+            raise bad_request(f"parse_mode {p.text('parse_mode')} is not supported by the stand-in")
         elif mode:
-            raise bad_request(f"unsupported parse_mode {p.str('parse_mode')}")
+            raise bad_request(f"unsupported parse_mode {p.text('parse_mode')}")
         else:
             entities = []
         text, entities = trim_text(text, entities)
@@ -1238,14 +1241,14 @@ class TelegramStandin:
         return text, entities
 
     def _reply_target(self, p: Params, chat: _Chat) -> JSON | None:
-        params = p.json("reply_parameters", dict, "reply parameters") or {}
-        message_id = params.get("message_id", p.int("reply_to_message_id"))
+        params = p.json_value("reply_parameters", dict, "reply parameters") or {}
+        message_id = params.get("message_id", p.integer("reply_to_message_id"))
         if message_id is None:
             return None
         target = chat.messages.get(message_id) if isinstance(message_id, int) else None
         if target is not None:
             return _without_reply(target)
-        allow = params.get("allow_sending_without_reply", p.bool("allow_sending_without_reply"))
+        allow = params.get("allow_sending_without_reply", p.flag("allow_sending_without_reply"))
         if allow is True:
             return None
         raise bad_request("message to be replied not found")
@@ -1265,7 +1268,7 @@ class TelegramStandin:
         text, entities = self._formatted_text(p)
         if utf16_len(text) > MAX_MESSAGE_UTF16:
             raise bad_request("message is too long")
-        markup = p.json("reply_markup", dict, "reply keyboard markup")
+        markup = p.json_value("reply_markup", dict, "reply keyboard markup")
         echoed = validate_reply_markup(markup) if markup is not None else None
         reply_to = self._reply_target(p, chat)
         self._check_rate_limits("sendMessage", chat.info["id"])
@@ -1274,7 +1277,7 @@ class TelegramStandin:
             message["reply_markup"] = echoed
         if reply_to:
             message["reply_to_message"] = reply_to
-        if p.bool("protect_content"):
+        if p.flag("protect_content"):
             message["has_protected_content"] = True
         chat.messages[message["message_id"]] = message
         return copy.deepcopy(message)
@@ -1283,7 +1286,7 @@ class TelegramStandin:
         if "inline_message_id" in p:
             raise bad_request("MESSAGE_ID_INVALID")
         chat = self._chat_for_bot(p)
-        message_id = p.int("message_id")
+        message_id = p.integer("message_id")
         if message_id is None:
             raise bad_request("message identifier is not specified")
         message = chat.messages.get(message_id)
@@ -1294,7 +1297,7 @@ class TelegramStandin:
         return chat, message
 
     def _edited_markup(self, p: Params) -> JSON | None:
-        markup = p.json("reply_markup", dict, "inline keyboard markup")
+        markup = p.json_value("reply_markup", dict, "inline keyboard markup")
         return validate_reply_markup(markup, inline_only=True) if markup is not None else None
 
     def _api_edit_message_text(self, p: Params, client: _Client) -> JSON:
@@ -1326,7 +1329,7 @@ class TelegramStandin:
 
     def _api_delete_message(self, p: Params, client: _Client) -> bool:
         chat = self._chat_for_bot(p)
-        message_id = p.int("message_id")
+        message_id = p.integer("message_id")
         if message_id is None:
             raise bad_request("message identifier is not specified")
         message = chat.messages.get(message_id)
@@ -1339,12 +1342,12 @@ class TelegramStandin:
         return True
 
     def _api_answer_callback_query(self, p: Params, client: _Client) -> bool:
-        query_id = p.str("callback_query_id") or ""
+        query_id = p.text("callback_query_id") or ""
         query = self._callback_queries.get(query_id)
         expired = query is None or time.monotonic() - query["_at"] > self.callback_query_ttl
         if expired or query["_answered"]:
-            raise bad_request(QUERY_TOO_OLD[len("Bad Request: ") :])
-        text = p.str("text") or ""
+            raise ApiError(400, QUERY_TOO_OLD)
+        text = p.text("text") or ""
         if utf16_len(text) > MAX_CALLBACK_ANSWER:
             raise bad_request("MESSAGE_TOO_LONG")
         query["_answered"] = True
@@ -1354,7 +1357,7 @@ class TelegramStandin:
 
     def _api_send_chat_action(self, p: Params, client: _Client) -> bool:
         chat = self._chat_for_bot(p)
-        action = p.str("action")
+        action = p.text("action")
         if action not in CHAT_ACTIONS:
             raise bad_request("wrong parameter action in request")
         self._chat_actions.append({"chat_id": chat.info["id"], "action": action})
@@ -1433,6 +1436,8 @@ class TelegramStandin:
     def set_blocked(self, chat_id: int, blocked: bool = True) -> None:
         """Simulate a user who blocked the bot: sends to them fail with 403."""
         with self._lock:
+            if chat_id not in self._chats:
+                raise ValueError(f"unknown chat {chat_id}; add it first")
             self._chats[chat_id].blocked = blocked
 
     def add_user_message(
@@ -1460,9 +1465,10 @@ class TelegramStandin:
             raise ValueError("in a private chat, chat_id is the user's id")
         with self._lock:
             user = self._remember_user(user_id, first_name, last_name, username, language_code)
+            private = chat_type == "private"
             self.add_chat(
-                chat_id, chat_type=chat_type, title=chat_title, username=username,
-                first_name=first_name,
+                chat_id, chat_type=chat_type, title=chat_title,
+                username=username if private else None, first_name=first_name,
             )  # fmt: skip
             chat = self._chats[chat_id]
             found = entities if entities is not None else find_entities(text)
@@ -1499,12 +1505,13 @@ class TelegramStandin:
             return True
         if self._me_extra["can_read_all_group_messages"]:
             return True
-        text: str = message["text"]
+        text: str = message["text"].lower()
         mention = "@" + self.bot_user["username"].lower()
+        command = re.match(r"/\w+(@\w+)?", text)
         replied = message.get("reply_to_message", {}).get("from", {})
         return (
-            text.startswith("/")
-            or mention in text.lower()
+            bool(command and command.group(1) in (None, mention))
+            or mention in text
             or replied.get("id") == self.bot_user["id"]
         )
 
@@ -1584,9 +1591,7 @@ class TelegramStandin:
         overall, e.g. ``set_rate_limit(20, 60)`` for a group.
         """
         with self._lock:
-            self._rate_limits.append(
-                _RateLimit(max_calls, period, per_chat, frozenset(methods))
-            )
+            self._rate_limits.append(_RateLimit(max_calls, period, per_chat, frozenset(methods)))
 
     def clear_rate_limits(self) -> None:
         with self._lock:
@@ -1686,8 +1691,7 @@ class TelegramStandin:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     recent = [(c.method, c.status, c.description) for c in self._calls[-8:]]
-                    raise TimeoutError(f"timed out after {timeout}s waiting for {what}; "
-                                       f"last calls: {recent}")
+                    raise TimeoutError(f"no {what} within {timeout}s; last calls: {recent}")
                 self._changed.wait(min(remaining, 0.1))
 
     def wait_for_call(
@@ -1808,21 +1812,20 @@ def _post_json(url: str, update: JSON, secret: str | None) -> tuple[int, str | N
         return 0, f"Connection refused: {error}"
 
 
-_BOT_API_METHODS: frozenset[str] | None = None
+@functools.cache
+def _bot_api_methods() -> frozenset[str]:
+    """Lower-cased names of all Bot API methods (from PTB's camelCase aliases)."""
+    import telegram
+
+    return frozenset(
+        attr.lower()
+        for attr in dir(telegram.Bot)
+        if attr[:1].islower() and "_" not in attr and callable(getattr(telegram.Bot, attr))
+    )
 
 
 def _is_bot_api_method(name: str) -> bool:
-    """Whether Telegram has a method of this name (taken from PTB's camelCase aliases)."""
-    global _BOT_API_METHODS
-    if _BOT_API_METHODS is None:
-        import telegram
-
-        _BOT_API_METHODS = frozenset(
-            attr.lower()
-            for attr in dir(telegram.Bot)
-            if attr[:1].islower() and "_" not in attr and callable(getattr(telegram.Bot, attr))
-        )
-    return name.lower() in _BOT_API_METHODS
+    return name.lower() in _bot_api_methods()
 
 
 # --------------------------------------------------------------------------------------
@@ -1848,10 +1851,8 @@ class _StandinHTTPServer(ThreadingHTTPServer):
         with self._sockets_lock:
             sockets = list(self._sockets)
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -1872,7 +1873,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve("POST")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
 
     def _read_body(self) -> bytes:
@@ -1917,8 +1918,12 @@ class _Handler(BaseHTTPRequestHandler):
 # --------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def telegram_standin() -> Iterator[TelegramStandin]:
-    """A running :class:`TelegramStandin` with default settings, stopped after the test."""
+@pytest.fixture(name="telegram_standin")
+def telegram_standin_fixture() -> Iterator[TelegramStandin]:
+    """Fixture ``telegram_standin``: a running :class:`TelegramStandin`, stopped after the test.
+
+    Import it into a conftest or test module to use it:
+    ``from tests.telegram_standin import telegram_standin_fixture  # noqa: F401``.
+    """
     with TelegramStandin() as standin:
         yield standin
