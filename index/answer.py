@@ -12,11 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from index.chunk import split_sentences
 from index.config import AnswerTuning
-from index.search import Hit, query_terms
+from index.search import Hit, StoryEvidence, query_terms
 from index.store import StoredArticle
 
 NO_ANSWER = "I couldn't find that in the articles I have."
@@ -87,12 +84,17 @@ class Answer:
 
 @dataclass(slots=True)
 class _Candidate:
-    hit: Hit
-    hit_rank: int
+    story: StoryEvidence
+    story_rank: int
     start: int
     end: int
     text: str
     score: float = 0.0
+
+
+def _is_heading(text: str) -> bool:
+    """A subheading ("A crucial issue for Huawei… and for China") is not an answer."""
+    return len(text.split()) < 10 and not re.search(r"[.!?][\"'”’)]*$", text)
 
 
 def _stem(word: str) -> str:
@@ -110,40 +112,25 @@ def lexical_overlap(terms: list[str], sentence: str) -> float:
     return sum(1 for t in terms if _stem(t) in words) / len(terms)
 
 
-def candidate_sentences(hits: list[Hit], max_sources: int) -> list[_Candidate]:
-    """Sentences of the passages of the best `max_sources` stories, with body offsets."""
-    stories: list[int] = []
-    candidates: list[_Candidate] = []
-    for rank, hit in enumerate(hits):
-        if hit.passage.story_id not in stories:
-            if len(stories) >= max_sources:
-                continue
-            stories.append(hit.passage.story_id)
-        body = hit.article.body
-        for span in split_sentences(body, hit.passage.start, hit.passage.end):
-            text = body[span.start : span.end]
-            if len(text) >= 15:
-                candidates.append(_Candidate(hit, rank, span.start, span.end, text))
-    return candidates
-
-
-def score_candidates(
-    question: str,
-    query_vector: np.ndarray,
-    candidates: list[_Candidate],
-    embed: Callable[[list[str]], np.ndarray],
-) -> None:
-    """Score each sentence: similarity to the question, shared words, passage rank."""
-    if not candidates:
-        return
+def candidate_sentences(
+    question: str, stories: list[StoryEvidence], tuning: AnswerTuning
+) -> list[_Candidate]:
+    """Every sentence of the best stories, scored by closeness to the question (headline as
+    context) and shared words; sentences of lower-ranked stories pay a small penalty."""
     terms = query_terms(question)
-    sentence_vectors = embed([c.text for c in candidates])
-    similarities = sentence_vectors @ query_vector
-    for candidate, similarity in zip(candidates, similarities, strict=True):
-        rank_prior = 1.0 / (1 + candidate.hit_rank)
-        candidate.score = (
-            float(similarity) + 0.5 * lexical_overlap(terms, candidate.text) + 0.15 * rank_prior
-        )
+    candidates: list[_Candidate] = []
+    for rank, story in enumerate(stories[: tuning.max_sources]):
+        if rank and story.score < stories[0].score - tuning.source_margin:
+            break
+        body = story.article.body
+        for (start, end), similarity in zip(story.spans, story.similarities, strict=True):
+            text = body[start:end]
+            if len(text) < 15 or _is_heading(text):
+                continue
+            score = float(similarity) + tuning.sentence_lexical_weight * lexical_overlap(
+                terms, text) - tuning.lower_source_penalty * rank
+            candidates.append(_Candidate(story, rank, start, end, text, score))
+    return candidates
 
 
 def select_sentences(candidates: list[_Candidate], tuning: AnswerTuning) -> list[_Candidate]:
@@ -154,25 +141,33 @@ def select_sentences(candidates: list[_Candidate], tuning: AnswerTuning) -> list
     for candidate in ranked:
         if len(chosen) >= tuning.max_sentences:
             break
-        if chosen and candidate.score < 0.8 * chosen[0].score:
+        if chosen and candidate.score < tuning.runner_up_ratio * chosen[0].score:
             break
         if length + len(candidate.text) > tuning.max_answer_chars:
             if not chosen:
                 chosen.append(candidate)  # the best sentence alone may not fit: clip below
                 length += len(candidate.text)
             continue
-        if any(c.hit.article.id == candidate.hit.article.id and c.start == candidate.start
-               for c in chosen):
+        if any(c.story is candidate.story and c.start == candidate.start for c in chosen):
             continue
         chosen.append(candidate)
         length += len(candidate.text) + 5
     return chosen
 
 
-def _citation_for(n: int, candidate: _Candidate, twins: list[StoredArticle]) -> Citation:
-    article = candidate.hit.article
+def _passage_of(candidate: _Candidate) -> int:
+    """The stored passage holding the quoted sentence."""
+    for hit in candidate.story.hits:
+        if hit.passage.start <= candidate.start and candidate.end <= hit.passage.end:
+            return hit.passage.id
+    return candidate.story.hits[0].passage.id
+
+
+def _citation_for(n: int, candidate: _Candidate, twins: list[StoredArticle],
+                  passage_id: int) -> Citation:
+    article = candidate.story.article
     return Citation(
-        n=n, article_id=article.id, passage_id=candidate.hit.passage.id, title=article.title,
+        n=n, article_id=article.id, passage_id=passage_id, title=article.title,
         origin=article.origin, url=article.url, outlet=article.outlet, author=article.author,
         published_at=article.published_at, quote=article.body[candidate.start : candidate.end],
         start=candidate.start, end=candidate.end, score=candidate.score,
@@ -184,23 +179,23 @@ def _citation_for(n: int, candidate: _Candidate, twins: list[StoredArticle]) -> 
 def compose(
     chosen: list[_Candidate],
     story_members: Callable[[int], list[StoredArticle]],
+    passage_of: Callable[[StoredArticle, int, int], int | None],
 ) -> tuple[str, list[Citation]]:
-    """Answer text with `[n]` markers; one citation per quoted sentence, numbered by source
-    in order of first use (sentences of one source share its number)."""
+    """Answer text with `[n]` markers, numbered by source in order of first use; sentences
+    of one source keep the article's order and share its number."""
     numbers: dict[int, int] = {}
     citations: list[Citation] = []
-    ordered = sorted(chosen, key=lambda c: (
-        min(x.hit_rank for x in chosen if x.hit.passage.story_id == c.hit.passage.story_id),
-        c.hit.article.id, c.start,
-    ))
+    ordered = sorted(chosen, key=lambda c: (c.story_rank, c.start))
     parts: list[str] = []
     for candidate in ordered:
-        story = candidate.hit.passage.story_id
+        story = candidate.story.story_id
         n = numbers.setdefault(story, len(numbers) + 1)
         existing = next((c for c in citations if c.n == n), None)
         if existing is None:
-            citations.append(_citation_for(n, candidate, story_members(story)))
-        elif existing.article_id == candidate.hit.article.id:
+            passage_id = passage_of(candidate.story.article, candidate.start, candidate.end)
+            citations.append(_citation_for(n, candidate, story_members(story),
+                                           passage_id or _passage_of(candidate)))
+        else:
             existing.spans.append((candidate.start, candidate.end))
         parts.append(f"{_one_line(candidate.text)} [{n}]")
     return " ".join(parts), citations
@@ -210,6 +205,6 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def should_abstain(hits: list[Hit], tuning: AnswerTuning) -> bool:
-    """Too little evidence: nothing retrieved, or nothing close enough to the question."""
-    return not hits or max(h.dense for h in hits) < tuning.abstain_below
+def should_abstain(stories: list[StoryEvidence], tuning: AnswerTuning) -> bool:
+    """Too little evidence: nothing retrieved, or no sentence close enough to the question."""
+    return not stories or stories[0].best_similarity < tuning.abstain_below

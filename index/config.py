@@ -22,13 +22,22 @@ class AnswerTuning:
     """Knobs of retrieval, answer composition and abstention (see README, "Answer quality")."""
 
     candidates: int = 60  # passages fetched from each retriever before fusion
-    passages: int = 8  # passages kept after fusion
-    max_sources: int = 3  # citation slots in one answer
-    max_sentences: int = 3
-    max_answer_chars: int = 500
+    passages: int = 24  # passages kept after fusion (at most two per story)
     rrf_k: int = 60
-    # Abstain when the best passage's cosine similarity is below this.
-    abstain_below: float = 0.30
+    # Story re-ranking: best sentence similarity + these weights × lexical / dense evidence.
+    rerank_stories: int = 10
+    story_lexical_weight: float = 0.5
+    story_dense_weight: float = 0.5
+    # Answer composition.
+    max_sources: int = 2  # citation slots in one answer
+    source_margin: float = 0.05  # a second source only if its story scores this close
+    lower_source_penalty: float = 0.05  # per rank, on sentences of lower-ranked sources
+    sentence_lexical_weight: float = 0.4
+    max_sentences: int = 3
+    runner_up_ratio: float = 0.5  # further sentences must score at least this × the best
+    max_answer_chars: int = 500
+    # Abstain when no sentence of the best story is this close (cosine) to the question.
+    abstain_below: float = 0.50
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ from index.answer import Answer
 from index.config import Settings
 from index.embed import Embedder, shared_embedder
 from index.ingest import FileResult, iter_files, read_file
-from index.search import fts_query, query_terms, retrieve
-from index.store import StoredArticle, Store, utc_now
+from index.search import fts_query, query_terms, rank_stories, retrieve
+from index.store import Store, StoredArticle, sentence_model, utc_now
 
 
 class NotIndexedError(RuntimeError):
@@ -56,7 +56,8 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    embedded: int = 0
+    embedded: int = 0  # passages embedded (not found in the cache)
+    embedded_sentences: int = 0  # sentences embedded for answer selection
     vectors: int = 0
     seconds: float = 0.0
 
@@ -67,7 +68,8 @@ class IngestReport:
     def summary(self) -> str:
         line = (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
                 f"removed {self.removed}, skipped {len(self.skipped)}")
-        return f"{line}; embedded {self.embedded} passages; {self.seconds:.1f} s"
+        return (f"{line}; embedded {self.embedded} passages and {self.embedded_sentences} "
+                f"sentences; {self.seconds:.1f} s")
 
 
 class Library:
@@ -120,6 +122,25 @@ class Library:
             report.seconds = time.perf_counter() - started
             return report
 
+    def ingest_url(self, url: str, progress: ProgressCallback | None = None) -> IngestReport:
+        """Fetch one web article (safely, see `index.fetch`), store it and bring the index
+        up to date. Raises `index.fetch.FetchError` when the page can't be used."""
+        from index.fetch import FetchSettings, fetch_article
+
+        started = time.perf_counter()
+        draft = fetch_article(url, settings=FetchSettings.from_env())  # no lock while fetching
+        with self._write_lock:
+            report = IngestReport()
+            outcome = self.store.upsert_article(
+                draft, max_tokens=self.settings.max_passage_tokens
+            )
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if progress:
+                progress(Progress("reading", 0, 0, 1))
+            self._update_index(report, progress, full=False)
+            report.seconds = time.perf_counter() - started
+            return report
+
     def is_busy(self) -> bool:
         """True while an ingest or reindex runs in this process."""
         return self._write_lock.locked()
@@ -165,11 +186,17 @@ class Library:
         if full:
             self.store.forget_embeddings(model)
         missing = self.store.passages_missing_embeddings(model)
-        if missing:
-            report.embedded = self._embed_and_cache(missing, progress)
+        missing_sentences = self.store.sentences_missing_embeddings(model)
+        if missing or missing_sentences:
+            self._embed_and_cache(
+                [(model, key, text) for key, text in missing]
+                + [(sentence_model(model), key, text) for key, text in missing_sentences],
+                progress,
+            )
+            report.embedded, report.embedded_sentences = len(missing), len(missing_sentences)
         if progress:
             progress(Progress("indexing", 0, 1))
-        dim = self.embedder.dim if missing or full else int(
+        dim = self.embedder.dim if missing or missing_sentences or full else int(
             self.store.get_meta("index_dim") or self.embedder.dim)
         ids, matrix = self.store.passage_vectors(model, dim)
         generation = int(self.store.get_meta("index_generation", "0") or 0) + 1
@@ -182,24 +209,26 @@ class Library:
         })
         vectors.remove_other_generations(self.settings.data_dir, path)
         self.store.prune_embeddings(model)
+        self.store.prune_sentence_embeddings(model)
         report.vectors = len(ids)
         if progress:
             progress(Progress("indexing", 1, 1))
 
-    def _embed_and_cache(self, missing: list[tuple[str, str]],
-                         progress: ProgressCallback | None) -> int:
-        """Embed in slices, saving each slice to the cache: a killed run keeps its work."""
+    def _embed_and_cache(self, missing: list[tuple[str, str, str]],
+                         progress: ProgressCallback | None) -> None:
+        """Embed (namespace, key, text) items in slices, saving each slice to the cache: a
+        killed run keeps its work."""
         done = 0
-        slice_size = 256
+        slice_size = 512
         for first in range(0, len(missing), slice_size):
             batch = missing[first : first + slice_size]
-            keys = [key for key, _ in batch]
-            matrix = self.embedder.embed([text for _, text in batch])
-            self.store.save_embeddings(self.settings.model, keys, matrix)
+            matrix = self.embedder.embed([text for _, _, text in batch])
+            for namespace in {item[0] for item in batch}:
+                rows = [i for i, item in enumerate(batch) if item[0] == namespace]
+                self.store.save_embeddings(namespace, [batch[i][1] for i in rows], matrix[rows])
             done += len(batch)
             if progress:
                 progress(Progress("embedding", done, len(missing)))
-        return done
 
     def remove(self, origin: str) -> bool:
         """Delete one article with its passages and vectors."""
@@ -243,13 +272,23 @@ class Library:
             limit=tuning.passages, rrf_k=tuning.rrf_k, since=since, until=until,
         )
         searched = time.perf_counter()
+        dim = int(query_vector.shape[0])
+        stories = rank_stories(
+            hits, query_vector,
+            lambda article: self.store.sentence_vectors(self.settings.model, article, dim),
+            stories=tuning.rerank_stories, lexical_weight=tuning.story_lexical_weight,
+            dense_weight=tuning.story_dense_weight,
+        )
+        hits = [hit for story in stories for hit in story.hits]
         text, citations, abstained = answering.NO_ANSWER, [], True
-        if not answering.should_abstain(hits, tuning):
-            candidates = answering.candidate_sentences(hits, tuning.max_sources)
-            answering.score_candidates(question, query_vector, candidates, self.embedder.embed)
+        if not answering.should_abstain(stories, tuning):
+            candidates = answering.candidate_sentences(question, stories, tuning)
             chosen = answering.select_sentences(candidates, tuning)
             if chosen:
-                text, citations = answering.compose(chosen, self.store.story_members)
+                text, citations = answering.compose(
+                    chosen, self.store.story_members,
+                    lambda article, start, end: self.store.passage_at(article.id, start, end),
+                )
                 abstained = False
         finished = time.perf_counter()
         return Answer(

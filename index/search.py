@@ -9,13 +9,14 @@ never crowds out a different source.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import faiss
 import numpy as np
 
 from index import vectors
-from index.store import PassageRow, StoredArticle, Store
+from index.store import PassageRow, Store, StoredArticle
 
 STOPWORDS = frozenset(
     """a an the and or but if then than so of to in on at by for with from into onto about
@@ -132,3 +133,51 @@ def retrieve(
         if len(hits) >= limit:
             break
     return hits
+
+
+@dataclass(slots=True)
+class StoryEvidence:
+    """One candidate story, scored on its best sentences: the unit of a citation slot."""
+
+    story_id: int
+    article: StoredArticle
+    hits: list[Hit]
+    spans: list[tuple[int, int]]  # every sentence of the article
+    similarities: np.ndarray  # cosine of each sentence (headline as context) with the question
+    score: float = 0.0
+
+    @property
+    def best_similarity(self) -> float:
+        return float(self.similarities.max()) if len(self.similarities) else 0.0
+
+
+def rank_stories(
+    hits: list[Hit],
+    query_vector: np.ndarray,
+    sentence_vectors: Callable[[StoredArticle], tuple[list[tuple[int, int]], np.ndarray]],
+    *,
+    stories: int,
+    lexical_weight: float,
+    dense_weight: float,
+) -> list[StoryEvidence]:
+    """Re-rank the best `stories` candidate stories by their closest sentence, plus the
+    lexical and passage-level evidence that brought them in."""
+    by_story: dict[int, list[Hit]] = {}
+    for hit in hits:
+        if hit.passage.story_id in by_story or len(by_story) < stories:
+            by_story.setdefault(hit.passage.story_id, []).append(hit)
+    top_lexical = max((h.lexical for h in hits), default=0.0) or 1.0
+    ranked: list[StoryEvidence] = []
+    for story_id, story_hits in by_story.items():
+        article = story_hits[0].article
+        spans, matrix = sentence_vectors(article)
+        similarities = matrix @ query_vector if len(spans) else np.zeros(0, dtype=np.float32)
+        evidence = StoryEvidence(story_id, article, story_hits, spans, similarities)
+        evidence.score = (
+            evidence.best_similarity
+            + lexical_weight * max(h.lexical for h in story_hits) / top_lexical
+            + dense_weight * max(h.dense for h in story_hits)
+        )
+        ranked.append(evidence)
+    ranked.sort(key=lambda e: -e.score)
+    return ranked

@@ -22,7 +22,7 @@ import numpy as np
 import sqlite_utils
 
 from index.article import ArticleDraft
-from index.chunk import make_passages
+from index.chunk import make_passages, split_sentences
 
 SCHEMA_VERSION = 1
 
@@ -84,6 +84,17 @@ def utc_now() -> str:
 def embed_input(title: str, passage_text: str) -> str:
     """The text the model embeds for a passage: the headline as context, then the passage."""
     return f"{title}\n{passage_text}" if title else passage_text
+
+
+def sentence_model(model: str) -> str:
+    """The cache namespace of sentence vectors (headline + one sentence) for `model`."""
+    return f"{model}|sentence"
+
+
+def sentence_inputs(title: str, body: str) -> list[tuple[int, int, str]]:
+    """(start, end, embed input) of every sentence of an article, headline as context."""
+    return [(s.start, s.end, embed_input(title, body[s.start : s.end]))
+            for s in split_sentences(body)]
 
 
 def text_key(text: str) -> str:
@@ -373,6 +384,13 @@ class Store:
         )
         return {row[0]: PassageRow(*row) for row in rows}
 
+    def passage_at(self, article_id: int, start: int, end: int) -> int | None:
+        """The id of the article's passage that holds `body[start:end]`."""
+        row = self.db.execute(
+            "SELECT id FROM passages WHERE article_id=? AND start<=? AND end>=? LIMIT 1",
+            [article_id, start, end]).fetchone()
+        return int(row[0]) if row else None
+
     def passages_missing_embeddings(self, model: str) -> list[tuple[str, str]]:
         """(embed_key, embed input text) of passages whose vector is not cached yet."""
         rows = self.db.execute(
@@ -392,9 +410,53 @@ class Store:
                  for i, key in enumerate(keys)],
             )
 
+    def sentences_missing_embeddings(self, model: str) -> list[tuple[str, str]]:
+        """(key, embed input) of article sentences whose vector is not cached yet."""
+        namespace = sentence_model(model)
+        cached = {row[0] for row in self.db.execute(
+            "SELECT key FROM embeddings WHERE model=?", [namespace])}
+        missing: dict[str, str] = {}
+        for title, body in self.db.execute("SELECT title, body FROM articles"):
+            for _start, _end, text in sentence_inputs(title, body):
+                key = text_key(text)
+                if key not in cached:
+                    missing.setdefault(key, text)
+        return list(missing.items())
+
+    def sentence_vectors(self, model: str, article: StoredArticle, dim: int
+                         ) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """Sentence spans of an article and their cached vectors (zeros where missing)."""
+        inputs = sentence_inputs(article.title, article.body)
+        keys = [text_key(text) for _s, _e, text in inputs]
+        found: dict[str, bytes] = {}
+        for first in range(0, len(keys), 500):
+            chunk = keys[first : first + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(
+                f"SELECT key, vector FROM embeddings WHERE model=? AND key IN ({marks})",
+                [sentence_model(model), *chunk]).fetchall())
+        matrix = np.zeros((len(keys), dim), dtype=np.float32)
+        for i, key in enumerate(keys):
+            if key in found:
+                matrix[i] = np.frombuffer(found[key], dtype=np.float32)
+        return [(start, end) for start, end, _t in inputs], matrix
+
+    def prune_sentence_embeddings(self, model: str) -> int:
+        """Drop cached sentence vectors that no stored article uses any more."""
+        live = {text_key(text) for title, body in self.db.execute(
+            "SELECT title, body FROM articles") for _s, _e, text in sentence_inputs(title, body)}
+        namespace = sentence_model(model)
+        stale = [row[0] for row in self.db.execute(
+            "SELECT key FROM embeddings WHERE model=?", [namespace]) if row[0] not in live]
+        with self.transaction():
+            self.db.conn.executemany("DELETE FROM embeddings WHERE model=? AND key=?",
+                                     [(namespace, key) for key in stale])
+        return len(stale)
+
     def forget_embeddings(self, model: str) -> None:
         with self.transaction():
-            self.db.execute("DELETE FROM embeddings WHERE model=?", [model])
+            self.db.execute("DELETE FROM embeddings WHERE model IN (?, ?)",
+                            [model, sentence_model(model)])
 
     def prune_embeddings(self, model: str) -> int:
         """Drop cached vectors of this model that no passage uses any more."""
