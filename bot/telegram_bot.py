@@ -1,0 +1,274 @@
+"""Wiring of the Telegram bot: `build_application` connects the handlers of `bot.handlers`
+to python-telegram-bot (rate limiter, defaults, commands menu, error handler), and `serve`
+runs it by long polling or as a webhook.
+
+This module also owns the logging guard: the bot token (and webhook secret) is redacted
+from every log record — message, arguments and traceback — because PTB and httpx put
+request URLs, which contain the token, into logs and exceptions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import handlers
+from bot.access import AccessPolicy
+from bot.chatlog import ChatLog
+from bot.config import BotConfig, WebhookConfig
+from bot.handlers import BotServices
+from bot.ratelimit import QuestionRateLimiter
+from index.config import Settings
+from index.library import Library, NotIndexedError
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+CONCURRENT_UPDATES = 8
+REDACTED = "[redacted]"
+BOT_COMMANDS = [
+    BotCommand("ask", "Ask a question about the articles"),
+    BotCommand("source", "Show the quote behind source N of an answer"),
+    BotCommand("search", "Find articles that mention some words"),
+    BotCommand("latest", "The newest articles"),
+    BotCommand("help", "What I can do, with example questions"),
+    BotCommand("start", "Hello and how to ask"),
+]
+
+
+class StartupError(RuntimeError):
+    """The bot could not start; the message says why (and never contains the token)."""
+
+
+# --------------------------------------------------------------------------------------
+# The application
+# --------------------------------------------------------------------------------------
+
+
+def build_application(config: BotConfig, library: Library) -> Application:
+    """A ready-to-start PTB Application for `library`, configured by `config`."""
+    install_log_redaction(config.secrets())
+    application = (
+        Application.builder()
+        .token(config.token)
+        .base_url(config.api_url)
+        .base_file_url(config.file_url)
+        .rate_limiter(AIORateLimiter(max_retries=config.max_retries))
+        .defaults(Defaults(parse_mode=ParseMode.HTML,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(set_bot_commands)
+        .post_shutdown(close_chat_log)
+        .build()
+    )
+    application.bot_data["services"] = BotServices(
+        config=config,
+        library=library,
+        chatlog=ChatLog(library.settings.data_dir),
+        limiter=QuestionRateLimiter(config.questions_per_window, config.rate_window_seconds),
+        access=AccessPolicy.from_config(config),
+    )
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    """The access gate first (group -1), then commands, plain text, the catch-all for
+    unknown commands, and a hint for non-text messages in private chats."""
+    new_messages = filters.UpdateType.MESSAGE
+    application.add_handler(TypeHandler(Update, handlers.access_gate), group=-1)
+    commands = {
+        "start": handlers.start_command,
+        "help": handlers.help_command,
+        "ask": handlers.ask_command,
+        "source": handlers.source_command,
+        "search": handlers.search_command,
+        "latest": handlers.latest_command,
+        "stats": handlers.stats_command,
+        "reindex": handlers.reindex_command,
+        "add": handlers.add_command,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=new_messages))
+    application.add_handler(CallbackQueryHandler(handlers.on_citation_button, pattern=r"^c:"))
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & new_messages, handlers.on_text))
+    application.add_handler(MessageHandler(filters.COMMAND & new_messages,
+                                           handlers.unknown_command))
+    application.add_handler(MessageHandler(
+        filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL & new_messages,
+        handlers.on_other_message))
+    application.add_error_handler(handlers.on_error)
+
+
+async def set_bot_commands(application: Application) -> None:
+    """post_init: publish the command menu (setMyCommands)."""
+    await application.bot.set_my_commands(BOT_COMMANDS)
+    logger.info("citebot is running as @%s", application.bot.username)
+
+
+async def close_chat_log(application: Application) -> None:
+    """post_shutdown: close bot.sqlite."""
+    services: BotServices | None = application.bot_data.get("services")
+    if services is not None:
+        services.chatlog.close()
+
+
+def webhook_options(webhook: WebhookConfig) -> dict[str, Any]:
+    """Keyword arguments of PTB's `run_webhook` / `Updater.start_webhook`."""
+    return {
+        "listen": webhook.listen,
+        "port": webhook.port,
+        "url_path": webhook.path,
+        "webhook_url": webhook.url,
+        "secret_token": webhook.secret,
+        "allowed_updates": ALLOWED_UPDATES,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------
+
+
+def serve(config: BotConfig) -> None:
+    """Run the bot until interrupted: long polling, or a webhook when configured.
+
+    Raises `StartupError` (with a message fit for the user) when Telegram rejects the token
+    or can't be reached.
+    """
+    configure_logging(config)
+    library = Library(Settings.from_env(config.data_dir, config.model))
+    try:
+        warn_if_not_indexed(library)
+        application = build_application(config, library)
+        run_application(application, config)
+    except InvalidToken:
+        raise StartupError(
+            "Telegram rejected the bot token (Unauthorized): check TELEGRAM_BOT_TOKEN "
+            "or ask @BotFather for the current token"
+        ) from None
+    except NetworkError as error:
+        raise StartupError(
+            f"cannot reach the Telegram Bot API at {config.api_url}: {redact(str(error))}"
+        ) from None
+    except TelegramError as error:
+        raise StartupError(f"Telegram refused to start the bot: {redact(str(error))}") from None
+    except Exception as error:
+        # Logged (the traceback redacted) rather than left to Python's crash output, which
+        # would print the exception as is, token included if some URL carried it.
+        logger.critical("the bot stopped on an unexpected error", exc_info=error)
+        raise StartupError(
+            f"the bot stopped on an unexpected error: {redact(type(error).__name__)}: "
+            f"{redact(str(error))}"
+        ) from None
+    finally:
+        library.close()
+
+
+def run_application(application: Application, config: BotConfig) -> None:
+    if config.webhook is not None:
+        logger.info("starting in webhook mode on %s:%s", config.webhook.listen,
+                    config.webhook.port)
+        application.run_webhook(**webhook_options(config.webhook))
+    else:
+        logger.info("starting in polling mode")
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+def warn_if_not_indexed(library: Library) -> None:
+    try:
+        library.live_index()
+    except NotIndexedError as error:
+        logger.warning("%s; questions will be declined until articles are added", error)
+
+
+def configure_logging(config: BotConfig, level: int = logging.INFO) -> None:
+    """Timestamped logs on stderr, with the token redacted and httpx kept quiet."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction(config.secrets())
+
+
+# --------------------------------------------------------------------------------------
+# Keeping secrets out of logs
+# --------------------------------------------------------------------------------------
+
+_secrets: set[str] = set()
+_previous_factory: Any = None
+
+
+def redact(text: str) -> str:
+    """`text` with every registered secret replaced by `[redacted]`."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A handler filter that redacts secrets from records (message, args, traceback)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact_record(record)
+        return True
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    """Redact in place: the formatted message, and the traceback text (pre-formatted)."""
+    if not _secrets:
+        return
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string: leave it to logging to report
+        return
+    clean = redact(message)
+    if clean != message:
+        record.msg, record.args = clean, None
+    if record.exc_info and record.exc_info[0] is not None:
+        text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+        record.exc_text = redact(text)
+        if record.exc_text != text:
+            # The exception itself holds a secret: handlers get the redacted text only.
+            record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+def install_log_redaction(secrets: Iterable[str]) -> None:
+    """Redact `secrets` from all log records of this process (a record factory, so every
+    handler sees clean records, plus a filter on the root handlers); quiet httpx, which logs
+    every request URL at INFO."""
+    global _previous_factory
+    _secrets.update(s for s in secrets if len(s) >= 8)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    if _previous_factory is None:
+        _previous_factory = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(_redacting_record_factory)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+
+
+def _redacting_record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _previous_factory(*args, **kwargs)
+    redact_record(record)
+    return record
