@@ -1,12 +1,14 @@
 """The `citebot` command line: one subcommand per capability of `index.library.Library`.
 
-`ingest`, `reindex`, `ask`, `stats` and `remove` mirror the Library's methods one to one;
-`serve` starts the Telegram bot. Human-readable output by default, `--json` for machines.
+`ingest`, `reindex`, `ask`, `stats`, `remove`, `feeds add|list|remove` and `refresh` mirror
+the Library's methods one to one; `serve` starts the Telegram bot. Human-readable output by
+default, `--json` for machines.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -90,19 +92,32 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
     click.echo(report.summary())
 
 
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--no-index", is_flag=True, help="Only store the articles; embed later.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool, as_json: bool) -> None:
-    """Add or update articles from files and folders (.txt .md .html .json .jsonl).
+    """Add or update articles from files, folders (.txt .md .html .json .jsonl) and web
+    pages (http/https URLs).
 
     Folders are read recursively. Unchanged articles are left alone; changed ones are
-    updated in place. Exits non-zero only if nothing could be ingested."""
+    updated in place; a page is stored under its canonical URL, so URL variants of one
+    story (tracking parameters, AMP, http/https) give one article. Exits non-zero only if
+    nothing could be ingested."""
     library = _open_library(ctx)
+    urls = [p for p in paths if _URL.match(p)]
+    files = [p for p in paths if not _URL.match(p)]
+    report = IngestReport()
     with _progress_bar() as progress:
-        report = library.ingest(paths, build_index=not no_index, progress=progress)
+        if urls:
+            report.merge(library.ingest_urls(urls, build_index=not (no_index or files),
+                                             progress=progress))
+        if files:
+            report.merge(library.ingest(files, build_index=not no_index, progress=progress))
     _print_report(report, as_json)
     if report.skipped and not (report.added or report.updated or report.unchanged):
         ctx.exit(1)
@@ -187,6 +202,78 @@ def remove(ctx: click.Context, origin: str) -> None:
     click.echo(f"removed {origin}")
 
 
+@main.group()
+def feeds() -> None:
+    """Follow RSS and Atom feeds: `citebot refresh` reads their new and changed items."""
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.pass_context
+def feeds_add(ctx: click.Context, url: str) -> None:
+    """Follow the feed at URL (polled once now to check it)."""
+    from index.fetch import FetchError
+
+    library = _open_library(ctx)
+    if library.feed(url) is not None:
+        click.echo(f"already following {url}")
+        return
+    try:
+        feed = library.add_feed(url)
+    except FetchError as error:
+        raise click.ClickException(f"cannot follow {url}: {error}") from error
+    click.echo(f"following {feed.title or feed.url} ({feed.url}); "
+               "run `citebot refresh` to read its items")
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def feeds_list(ctx: click.Context, as_json: bool) -> None:
+    """The followed feeds, with their last poll."""
+    from dataclasses import asdict
+
+    followed = _open_library(ctx).feeds()
+    if as_json:
+        click.echo(json.dumps([asdict(feed) for feed in followed], indent=2))
+        return
+    if not followed:
+        click.echo("no feeds: add one with `citebot feeds add URL`")
+    for feed in followed:
+        polled = feed.last_polled_at or "never"
+        error = f"; last error: {feed.last_error}" if feed.last_error else ""
+        click.echo(f"{feed.url}  {feed.title or '-'}  items: {feed.items}; "
+                   f"polled: {polled}{error}")
+
+
+@feeds.command("remove")
+@click.argument("url")
+@click.option("--delete-articles", is_flag=True,
+              help="Also delete the articles that came only from this feed.")
+@click.pass_context
+def feeds_remove(ctx: click.Context, url: str, delete_articles: bool) -> None:
+    """Stop following the feed at URL (its articles stay unless --delete-articles)."""
+    report = _open_library(ctx).remove_feed(url, delete_articles=delete_articles)
+    if report is None:
+        raise click.ClickException(f"not following {url}")
+    removed = f"; removed {report.removed} articles" if delete_articles else ""
+    click.echo(f"stopped following {url}{removed}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def refresh(ctx: click.Context, as_json: bool) -> None:
+    """Poll every followed feed and ingest its new and changed items, then index them.
+
+    Feeds answer "not modified" when nothing changed, and only new or changed items'
+    pages are fetched."""
+    library = _open_library(ctx)
+    with _progress_bar() as progress:
+        report = library.refresh(progress=progress)
+    _print_report(report, as_json)
+
+
 @main.command("eval")
 @click.argument("qa_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -224,6 +311,55 @@ def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bo
     for name, values in [("overall", metrics["overall"]), *metrics["by_style"].items()]:
         click.echo(f"{name}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
     click.echo(f"misses: {len(metrics['misses'])}")
+
+
+@main.command()
+@click.option("--token", help="Bot token from @BotFather [env TELEGRAM_BOT_TOKEN; prefer the "
+              "environment or .env: flags are visible to other users of the machine].")
+@click.option("--admin-ids", help="Comma-separated Telegram user ids allowed to /reindex, /add "
+              "and /stats [env CITEBOT_ADMIN_IDS].")
+@click.option("--allowed-users", help="Comma-separated user ids who may use the bot; "
+              "empty = everyone, admins always [env CITEBOT_ALLOWED_USERS].")
+@click.option("--allowed-chats", help="Comma-separated chat ids (groups are negative) where "
+              "the bot answers; empty = every chat [env CITEBOT_ALLOWED_CHATS].")
+@click.option("--api-url", help="Bot API base URL, the token is appended "
+              "[env CITEBOT_TELEGRAM_API_URL; default https://api.telegram.org/bot].")
+@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path), default=".env",
+              show_default=True, help="KEY=VALUE settings; the environment wins over it.")
+@click.option("--rate-limit", type=int, help="Questions per user per window; 0 = unlimited "
+              "[env CITEBOT_RATE_LIMIT; default 10].")
+@click.option("--rate-window", type=float, help="The rate-limit window in seconds "
+              "[env CITEBOT_RATE_WINDOW; default 60].")
+@click.option("--webhook-url", help="Run as a webhook at this public https URL instead of "
+              "polling [env CITEBOT_WEBHOOK_URL].")
+@click.option("--webhook-secret", help="Secret token Telegram sends with each webhook call "
+              "[env CITEBOT_WEBHOOK_SECRET; default random].")
+@click.option("--listen", "webhook_listen", help="Webhook listen address "
+              "[env CITEBOT_WEBHOOK_LISTEN; default 127.0.0.1].")
+@click.option("--port", "webhook_port", type=int, help="Webhook listen port "
+              "[env CITEBOT_WEBHOOK_PORT; default 8443].")
+@click.option("--webhook-path", help="Local URL path of the webhook "
+              "[env CITEBOT_WEBHOOK_PATH; default the path of --webhook-url].")
+@click.pass_context
+def serve(ctx: click.Context, env_file: Path, **flags: object) -> None:
+    """Run the Telegram bot (long polling, or a webhook with --webhook-url)."""
+    import os
+
+    from bot.config import BotConfig, ConfigError, read_env_file
+    from bot.telegram_bot import StartupError
+    from bot.telegram_bot import serve as serve_bot
+
+    try:
+        file_values = read_env_file(env_file)
+        for key, value in file_values.items():  # index settings (CITEBOT_*) from .env too
+            os.environ.setdefault(key, value)
+        config = BotConfig.load(os.environ, overrides={
+            **flags, "data_dir": ctx.obj.get("data_dir"), "model": ctx.obj.get("model"),
+        })
+        serve_bot(config)
+    except (ConfigError, StartupError) as error:
+        click.echo(f"error: {error}", err=True)
+        ctx.exit(2)
 
 
 def run() -> None:

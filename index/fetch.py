@@ -18,7 +18,7 @@ import socket
 import time
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import charset_normalizer
@@ -34,6 +34,7 @@ FEED_TYPES = frozenset(
     {"application/rss+xml", "application/atom+xml", "application/xml", "text/xml"}
 )
 ALLOW_PRIVATE_ENV = "CITEBOT_ALLOW_PRIVATE_URLS"
+TIMEOUT_ENV = "CITEBOT_FETCH_TIMEOUT"
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BLOCKED_HOSTS = frozenset({"localhost", "metadata", "metadata.google.internal", "instance-data"})
@@ -78,10 +79,20 @@ class FetchSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FetchSettings:
-        """Defaults, with `allow_private` on when CITEBOT_ALLOW_PRIVATE_URLS is 1/true/yes."""
+        """Defaults, with `allow_private` on when CITEBOT_ALLOW_PRIVATE_URLS is 1/true/yes,
+        and the connect and read timeouts from CITEBOT_FETCH_TIMEOUT (seconds) if set."""
         env = os.environ if environ is None else environ
         flag = env.get(ALLOW_PRIVATE_ENV, "").strip().lower()
-        return cls(allow_private=flag in {"1", "true", "yes", "on"})
+        settings = cls(allow_private=flag in {"1", "true", "yes", "on"})
+        timeout = env.get(TIMEOUT_ENV, "").strip()
+        if timeout:
+            try:
+                seconds = float(timeout)
+            except ValueError:
+                raise FetchError(f"{TIMEOUT_ENV} must be a number of seconds, not {timeout!r}"
+                                 ) from None
+            settings = replace(settings, connect_timeout=seconds, read_timeout=seconds)
+        return settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """`Library`: the one object the CLI and the bot talk to.
 
-It ties the concepts together — ingest files into the store, embed what is new, build and
-swap the vector index, answer questions with citations, report stats — and owns none of
-their details. Long operations report progress through a callback and are safe to run in
-a background thread while other threads keep answering from the live index.
+It ties the concepts together — ingest files and web pages into the store, follow feeds,
+embed what is new, build and swap the vector index, answer questions with citations, report
+stats — and owns none of their details. Long operations report progress through a callback
+and are safe to run in a background thread while other threads keep answering from the live
+index. Network fetches happen outside the write lock.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import faiss
 
@@ -22,8 +24,12 @@ from index.answer import Answer
 from index.config import Settings
 from index.embed import Embedder, shared_embedder
 from index.ingest import FileResult, iter_files, read_file
-from index.search import fts_query, query_terms, rank_stories, retrieve
-from index.store import Store, StoredArticle, sentence_model, utc_now
+from index.search import fts_query, query_terms, rank_stories, recency_boost, retrieve
+from index.store import Store, StoredArticle, StoredFeed, sentence_model, utc_now
+
+if TYPE_CHECKING:
+    from index.article import ArticleDraft
+    from index.feed_sync import FeedChanges
 
 
 class NotIndexedError(RuntimeError):
@@ -64,6 +70,18 @@ class IngestReport:
     @property
     def changed(self) -> int:
         return self.added + self.updated + self.removed
+
+    def merge(self, other: IngestReport) -> None:
+        """Add `other`'s counts to this report (`vectors`: the later index's size)."""
+        for name in ("added", "updated", "unchanged", "removed", "embedded",
+                     "embedded_sentences", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.skipped.extend(other.skipped)
+        self.vectors = other.vectors or self.vectors
+
+    def count(self, outcome: str) -> None:
+        """Count one `Store.upsert_article` outcome: "added", "updated" or "unchanged"."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
 
     def summary(self) -> str:
         line = (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
@@ -131,15 +149,139 @@ class Library:
         draft = fetch_article(url, settings=FetchSettings.from_env())  # no lock while fetching
         with self._write_lock:
             report = IngestReport()
-            outcome = self.store.upsert_article(
-                draft, max_tokens=self.settings.max_passage_tokens
-            )
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            if progress:
-                progress(Progress("reading", 0, 0, 1))
+            self._store_fetched([draft], report, progress)
             self._update_index(report, progress, full=False)
             report.seconds = time.perf_counter() - started
             return report
+
+    def ingest_urls(self, urls: Iterable[str], *, build_index: bool = True,
+                    progress: ProgressCallback | None = None) -> IngestReport:
+        """Like `ingest_url` for several URLs, indexing once; a URL that can't be used is
+        reported in `skipped` with the reason, and the others are still ingested."""
+        from index.fetch import FetchError, FetchSettings, fetch_article
+
+        started = time.perf_counter()
+        settings = FetchSettings.from_env()
+        report = IngestReport()
+        drafts = []
+        for url in urls:  # no lock while fetching
+            try:
+                drafts.append(fetch_article(url, settings=settings))
+            except FetchError as error:
+                report.skipped.append((url, str(error)))
+        with self._write_lock:
+            self._store_fetched(drafts, report, progress)
+            if build_index and drafts:
+                self._update_index(report, progress, full=False)
+            report.seconds = time.perf_counter() - started
+            return report
+
+    def _store_fetched(self, drafts: Iterable[ArticleDraft], report: IngestReport,
+                       progress: ProgressCallback | None) -> None:
+        """Store drafts of web pages. A page fetched again under another variant of its URL
+        (same origin) keeps the URL it was first stored with: a variant is no change."""
+        for draft in drafts:
+            draft.url = self.store.url_of(draft.origin) or draft.url
+            report.count(self.store.upsert_article(
+                draft, max_tokens=self.settings.max_passage_tokens))
+            if progress:
+                progress(Progress("reading", 0, 0, report.added + report.updated
+                                  + report.unchanged))
+
+    # -- feeds --------------------------------------------------------------------------
+
+    def feeds(self) -> list[StoredFeed]:
+        """The followed feeds, oldest first."""
+        return self.store.feeds()
+
+    def feed(self, url: str) -> StoredFeed | None:
+        """The followed feed at `url` or at a variant of it (http/https, tracking, slash)."""
+        from index.feed_sync import same_feed
+
+        return next((feed for feed in self.store.feeds() if same_feed(feed.url, url)), None)
+
+    def add_feed(self, url: str) -> StoredFeed:
+        """Follow the RSS/Atom feed at `url` (returned as is when followed already).
+
+        The feed is polled once to check that it can be fetched (http/https, no private
+        address unless allowed) and is a feed; its items are read by `refresh`. Raises
+        `index.fetch.FetchError` with the reason otherwise."""
+        from index.feed_sync import feed_address
+        from index.feeds import poll_feed
+        from index.fetch import FetchSettings
+
+        address = feed_address(url)
+        existing = self.feed(address)
+        if existing is not None:
+            return existing
+        poll = poll_feed(address, settings=FetchSettings.from_env())
+        self.store.add_feed(address, poll.title)
+        added = self.feed(address)
+        assert added is not None
+        return added
+
+    def remove_feed(self, url: str, *, delete_articles: bool = False) -> IngestReport | None:
+        """Stop following a feed (None if it isn't followed). Its articles stay, unless
+        `delete_articles`: then those that came only from this feed are removed too."""
+        feed = self.feed(url)
+        if feed is None:
+            return None
+        with self._write_lock:
+            report = IngestReport()
+            origins = self.store.remove_feed(feed.url)
+            if delete_articles and origins:
+                report.removed = self.store.remove_origins(origins)
+                self._update_index(report, None, full=False)
+            return report
+
+    def refresh(self, progress: ProgressCallback | None = None) -> IngestReport:
+        """Poll every followed feed (sending its ETag/Last-Modified: a 304 costs nothing),
+        fetch the page of each new or changed item (its summary when the page can't be
+        used), store the articles and index them once at the end.
+
+        Items whose article could not be made are reported in `skipped` and retried by the
+        next refresh: the feed's validators are kept only when every item was stored."""
+        from index.feed_sync import PageCache, collect_changes
+        from index.fetch import FetchSettings
+
+        started = time.perf_counter()
+        settings = FetchSettings.from_env()
+        pages: PageCache = {}
+        changes = [  # network first, outside the write lock
+            collect_changes(feed, self.store.feed_item_hashes(feed.url), settings, pages)
+            for feed in self.store.feeds()
+        ]
+        with self._write_lock:
+            report = IngestReport()
+            for change in changes:
+                self._apply_feed_changes(change, report, progress)
+            if report.added or report.updated:
+                self._update_index(report, progress, full=False)
+            report.seconds = time.perf_counter() - started
+            return report
+
+    def _apply_feed_changes(self, change: FeedChanges, report: IngestReport,
+                            progress: ProgressCallback | None) -> None:
+        url = change.feed.url
+        if change.poll is None:
+            self.store.record_feed_error(url, change.error or "unknown error")
+            report.skipped.append((url, change.error or "unknown error"))
+            return
+        report.unchanged += change.unchanged
+        complete = True
+        for pending in change.items:
+            if pending.draft is None:
+                report.skipped.append((pending.item.link or pending.item.key,
+                                       pending.problem or "no article"))
+                complete = False
+                continue
+            self._store_fetched([pending.draft], report, progress)
+            self.store.save_feed_item(url, pending.item.key, pending.item.link,
+                                      pending.item.content_hash, pending.draft.origin)
+        poll = change.poll
+        self.store.record_feed_poll(
+            url, title=poll.title, etag=poll.etag if complete else None,
+            modified=poll.modified if complete else None)
 
     def is_busy(self) -> bool:
         """True while an ingest or reindex runs in this process."""
@@ -172,10 +314,8 @@ class Library:
             report.skipped.append((str(result.path), problem))
         for draft in result.drafts:
             seen_origins.add(draft.origin)
-            outcome = self.store.upsert_article(
-                draft, max_tokens=self.settings.max_passage_tokens
-            )
-            setattr(report, outcome, getattr(report, outcome) + 1)
+            report.count(self.store.upsert_article(
+                draft, max_tokens=self.settings.max_passage_tokens))
         if result.problems and not result.drafts:
             # A file that now fails to read keeps its previously stored articles.
             seen_origins.update(self.store.origins_under(str(result.path)))
@@ -183,10 +323,9 @@ class Library:
     def _update_index(self, report: IngestReport, progress: ProgressCallback | None,
                       *, full: bool) -> None:
         model = self.settings.model
-        if full:
-            self.store.forget_embeddings(model)
-        missing = self.store.passages_missing_embeddings(model)
-        missing_sentences = self.store.sentences_missing_embeddings(model)
+        # A full run re-embeds everything over the cache, which stays readable meanwhile.
+        missing = self.store.passages_missing_embeddings(model, everything=full)
+        missing_sentences = self.store.sentences_missing_embeddings(model, everything=full)
         if missing or missing_sentences:
             self._embed_and_cache(
                 [(model, key, text) for key, text in missing]
@@ -279,9 +418,11 @@ class Library:
             stories=tuning.rerank_stories, lexical_weight=tuning.story_lexical_weight,
             dense_weight=tuning.story_dense_weight,
         )
+        stories = recency_boost(stories, question)
+        stories = answering.rescore_stories(question, stories, tuning)
         hits = [hit for story in stories for hit in story.hits]
         text, citations, abstained = answering.NO_ANSWER, [], True
-        if not answering.should_abstain(stories, tuning):
+        if not answering.should_abstain(question, stories, tuning, self.store.has_term):
             candidates = answering.candidate_sentences(question, stories, tuning)
             chosen = answering.select_sentences(candidates, tuning)
             if chosen:
@@ -314,8 +455,11 @@ class Library:
         found = self.store.articles(ids)
         return [found[i] for i in ids if i in found]
 
-    def latest(self, limit: int = 10) -> list[StoredArticle]:
-        return self.store.latest_articles(limit)
+    def latest(self, limit: int = 10, *, since: str | None = None, until: str | None = None
+               ) -> list[StoredArticle]:
+        """The newest stories, optionally only those published between `since` and `until`
+        (ISO dates, both included)."""
+        return self.store.latest_articles(limit, since=since, until=until)
 
     def stats(self) -> dict[str, object]:
         counts = self.store.counts()

@@ -2,8 +2,9 @@
 
 Dense: the question's vector against the FAISS index (cosine). Lexical: SQLite FTS5 BM25
 over passage text and headline. The two rankings are fused by reciprocal rank; passages of
-one story (an article and its exact duplicates) share one slot, so a duplicated article
-never crowds out a different source.
+one story (an article and its exact or near duplicates) share one slot, so a duplicated
+article never crowds out a different source. Questions asking for the latest news favour
+newer stories (`recency_boost`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import faiss
 import numpy as np
@@ -26,6 +28,9 @@ STOPWORDS = frozenset(
     might must also just only very more most much many some any each every all both either
     neither other such own same too s t don doesn didn up down out over under again further
     once per via did does tell say said according""".split()
+    # Words that ask for recency describe the request, not the story (see recency_boost);
+    # and "news" would match "new" once stemmed.
+    + "news latest newest recent recently lately".split()
 )
 _WORD = re.compile(r"[\w][\w'’.-]*[\w]|\w", re.UNICODE)
 
@@ -181,3 +186,52 @@ def rank_stories(
         ranked.append(evidence)
     ranked.sort(key=lambda e: -e.score)
     return ranked
+
+
+# Words that ask for the newest news; "new" alone is left out ("the new bridge").
+_RECENT = re.compile(
+    r"\b(latest|most recent|recent|recently|newest|lately|this week|today|today's)\b", re.I
+)
+RECENCY_WEIGHT = 0.15
+RECENCY_HALF_LIFE_DAYS = 7.0
+
+
+def asks_for_recent(question: str) -> bool:
+    """Whether the question asks for the latest news ("latest", "most recent", "today"…)."""
+    return _RECENT.search(question) is not None
+
+
+def recency_boost(
+    stories: list[StoryEvidence],
+    question: str,
+    *,
+    weight: float = RECENCY_WEIGHT,
+    half_life_days: float = RECENCY_HALF_LIFE_DAYS,
+) -> list[StoryEvidence]:
+    """When the question asks for the latest news, favour newer stories: each story's score
+    gains `weight` × ½^(days older than the newest candidate / `half_life_days`), so the
+    newest candidate gains the full weight and undated stories nothing. Ages are measured
+    from the newest candidate, not from today, so an archive of old news still has a
+    "latest". Returns the stories re-sorted; unchanged when the question doesn't ask."""
+    if not asks_for_recent(question):
+        return stories
+    published = {id(story): _published(story.article) for story in stories}
+    newest = max((when for when in published.values() if when), default=None)
+    if newest is None:
+        return stories
+    for story in stories:
+        when = published[id(story)]
+        if when is not None:
+            age_days = (newest - when).total_seconds() / 86400
+            story.score += weight * 0.5 ** (age_days / half_life_days)
+    return sorted(stories, key=lambda story: -story.score)
+
+
+def _published(article: StoredArticle) -> datetime | None:
+    if not article.published_at:
+        return None
+    try:
+        moment = datetime.fromisoformat(article.published_at)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

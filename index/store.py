@@ -1,4 +1,5 @@
-"""The SQLite store: articles, passages, the embedding cache, sources and index state.
+"""The SQLite store: articles, passages, the embedding cache, sources, followed feeds and
+index state.
 
 One file (`citebot.sqlite`) under the data directory, opened through sqlite-utils, in WAL
 mode so readers keep reading while a writer works. The schema is created and migrated by
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,10 +22,11 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from index import dedupe
 from index.article import ArticleDraft
 from index.chunk import make_passages, split_sentences
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -73,6 +75,38 @@ _MIGRATIONS: dict[int, list[str]] = {
             added_at TEXT NOT NULL
         )""",
     ],
+    2: [
+        """CREATE TABLE feeds (
+            url TEXT PRIMARY KEY,
+            title TEXT,
+            etag TEXT,
+            modified TEXT,
+            added_at TEXT NOT NULL,
+            last_polled_at TEXT,
+            last_error TEXT
+        )""",
+        """CREATE TABLE feed_items (
+            feed_url TEXT NOT NULL REFERENCES feeds(url) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            link TEXT,
+            content_hash TEXT NOT NULL,
+            origin TEXT,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (feed_url, key)
+        )""",
+        "CREATE INDEX feed_items_origin ON feed_items(origin)",
+        # LSH buckets of article bodies, for near-duplicate lookup (see index.dedupe).
+        """CREATE TABLE story_bands (
+            bucket INTEGER NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            PRIMARY KEY (bucket, article_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX story_bands_article ON story_bands(article_id)",
+    ],
+}
+# Data steps run in a migration's transaction, after its statements.
+_MIGRATION_STEPS: dict[int, Callable[[sqlite_utils.Database], object]] = {
+    2: dedupe.backfill,  # fingerprint existing articles; group their near-duplicates
 }
 
 
@@ -117,6 +151,20 @@ class StoredArticle:
     story_id: int
     ingested_at: str
     updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFeed:
+    """A followed RSS/Atom feed: `etag`/`modified` are sent with the next poll."""
+
+    url: str
+    title: str | None
+    etag: str | None
+    modified: str | None
+    added_at: str
+    last_polled_at: str | None
+    last_error: str | None
+    items: int = 0  # items handled so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +223,8 @@ class Store:
             with self.transaction():
                 for statement in _MIGRATIONS[target]:
                     self.db.execute(statement)
+                if target in _MIGRATION_STEPS:
+                    _MIGRATION_STEPS[target](self.db)
                 self._set_meta_unlocked("schema_version", str(target))
 
     def _schema_version(self) -> int:
@@ -231,7 +281,67 @@ class Store:
         sql = "SELECT path FROM sources" + (" WHERE kind=?" if kind else "") + " ORDER BY path"
         return [row[0] for row in self.db.execute(sql, [kind] if kind else [])]
 
+    # -- feeds ------------------------------------------------------------------------
+
+    def add_feed(self, url: str, title: str | None) -> bool:
+        """Follow a feed; False if it is followed already."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO feeds(url, title, added_at) VALUES(?, ?, ?)",
+            [url, title, utc_now()],
+        )
+        return cursor.rowcount == 1
+
+    def feeds(self) -> list[StoredFeed]:
+        rows = self.db.execute(
+            """SELECT f.url, f.title, f.etag, f.modified, f.added_at, f.last_polled_at,
+                      f.last_error, COUNT(i.key)
+               FROM feeds f LEFT JOIN feed_items i ON i.feed_url = f.url
+               GROUP BY f.url ORDER BY f.added_at, f.url"""
+        )
+        return [StoredFeed(*row) for row in rows]
+
+    def remove_feed(self, url: str) -> list[str]:
+        """Stop following a feed; returns the origins of articles that came only from it."""
+        with self.transaction():
+            origins = [row[0] for row in self.db.execute(
+                "SELECT DISTINCT origin FROM feed_items WHERE feed_url=? AND origin IS NOT NULL "
+                "AND origin NOT IN (SELECT origin FROM feed_items WHERE feed_url<>? "
+                "AND origin IS NOT NULL)", [url, url])]
+            self.db.execute("DELETE FROM feed_items WHERE feed_url=?", [url])
+            self.db.execute("DELETE FROM feeds WHERE url=?", [url])
+        return origins
+
+    def feed_item_hashes(self, url: str) -> dict[str, str]:
+        """key → content hash of the items of a feed already handled."""
+        return dict(self.db.execute(
+            "SELECT key, content_hash FROM feed_items WHERE feed_url=?", [url]).fetchall())
+
+    def save_feed_item(self, feed_url: str, key: str, link: str | None, content_hash: str,
+                       origin: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO feed_items(feed_url, key, link, content_hash, origin, seen_at) "
+            "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(feed_url, key) DO UPDATE SET "
+            "link=excluded.link, content_hash=excluded.content_hash, origin=excluded.origin, "
+            "seen_at=excluded.seen_at",
+            [feed_url, key, link, content_hash, origin, utc_now()],
+        )
+
+    def record_feed_poll(self, url: str, *, title: str | None, etag: str | None,
+                         modified: str | None) -> None:
+        """A successful poll: its validators are sent with the next one."""
+        self.db.execute(
+            "UPDATE feeds SET title=COALESCE(?, title), etag=?, modified=?, last_polled_at=?, "
+            "last_error=NULL WHERE url=?", [title, etag, modified, utc_now(), url])
+
+    def record_feed_error(self, url: str, error: str) -> None:
+        self.db.execute("UPDATE feeds SET last_polled_at=?, last_error=? WHERE url=?",
+                        [utc_now(), error, url])
+
     # -- articles ---------------------------------------------------------------------
+
+    def url_of(self, origin: str) -> str | None:
+        row = self.db.execute("SELECT url FROM articles WHERE origin=?", [origin]).fetchone()
+        return row[0] if row else None
 
     def content_hash_of(self, origin: str) -> str | None:
         row = self.db.execute(
@@ -266,6 +376,8 @@ class Store:
         twin = self.db.execute(
             "SELECT story_id FROM articles WHERE body_hash=? ORDER BY id LIMIT 1", [body_hash]
         ).fetchone()
+        fingerprint = dedupe.Fingerprint.of(draft.body)
+        story_id = twin[0] if twin else dedupe.story_of_near_duplicate(self.db, fingerprint)
         now = utc_now()
         cursor = self.db.execute(
             """INSERT INTO articles(id, origin, url, title, outlet, author, published_at,
@@ -273,11 +385,12 @@ class Store:
                VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [keep_id, draft.origin, draft.url, draft.title, draft.outlet, draft.author,
              draft.published_at, draft.language, draft.body, body_hash, content_hash,
-             twin[0] if twin else None, ingested_at or now, now],
+             story_id, ingested_at or now, now],
         )
         article_id = int(cursor.lastrowid or 0)
-        if not twin:
+        if story_id is None:
             self.db.execute("UPDATE articles SET story_id=id WHERE id=?", [article_id])
+        dedupe.remember(self.db, article_id, fingerprint)
         return article_id
 
     def _insert_passages_unlocked(
@@ -304,14 +417,13 @@ class Store:
         )
         self.db.execute("DELETE FROM passages WHERE article_id=?", [article_id])
         self.db.execute("DELETE FROM articles WHERE id=?", [article_id])
-        # A story whose first article went: its next member becomes the story's id.
+        # A story whose first article went: its other members are grouped again (the
+        # first one heads the story; one that only duplicated the deleted article may not).
         orphans = self.db.execute(
             "SELECT id FROM articles WHERE story_id=? ORDER BY id", [article_id]
         ).fetchall()
         if orphans:
-            self.db.execute(
-                "UPDATE articles SET story_id=? WHERE story_id=?", [orphans[0][0], article_id]
-            )
+            dedupe.regroup(self.db, [row[0] for row in orphans])
 
     def remove_origins(self, origins: Iterable[str]) -> int:
         """Delete articles (with their passages) by origin; returns how many went."""
@@ -359,11 +471,22 @@ class Store:
                                              [story_id])]
         return sorted(self.articles(ids).values(), key=lambda a: a.id)
 
-    def latest_articles(self, limit: int) -> list[StoredArticle]:
+    def latest_articles(self, limit: int, *, since: str | None = None,
+                        until: str | None = None) -> list[StoredArticle]:
+        """The newest stories (their first article). With `since`/`until` (ISO dates or
+        timestamps, both ends included) only articles with a publication date in range."""
+        where: list[str] = ["id = story_id"]
+        params: list[str | int] = []
+        if since:
+            where.append("published_at >= ?")
+            params.append(since)
+        if until:
+            where.append("substr(published_at, 1, ?) <= ?")
+            params += [len(until), until]
         rows = self.db.execute(
-            "SELECT id FROM articles WHERE id = story_id "
+            f"SELECT id FROM articles WHERE {' AND '.join(where)} "
             "ORDER BY COALESCE(published_at, ingested_at) DESC, id DESC LIMIT ?",
-            [limit],
+            [*params, limit],
         )
         found = self.articles(r[0] for r in rows)
         return sorted(found.values(), key=lambda a: (a.published_at or a.ingested_at, a.id),
@@ -391,14 +514,16 @@ class Store:
             [article_id, start, end]).fetchone()
         return int(row[0]) if row else None
 
-    def passages_missing_embeddings(self, model: str) -> list[tuple[str, str]]:
-        """(embed_key, embed input text) of passages whose vector is not cached yet."""
+    def passages_missing_embeddings(self, model: str, *, everything: bool = False
+                                    ) -> list[tuple[str, str]]:
+        """(embed_key, embed input text) of passages whose vector is not cached yet (all
+        passages with `everything`)."""
         rows = self.db.execute(
             """SELECT DISTINCT p.embed_key, a.title, p.text
                FROM passages p JOIN articles a ON a.id = p.article_id
                LEFT JOIN embeddings e ON e.model = ? AND e.key = p.embed_key
-               WHERE e.key IS NULL""",
-            [model],
+               WHERE e.key IS NULL OR ?""",
+            [model, everything],
         )
         return [(key, embed_input(title, text)) for key, title, text in rows]
 
@@ -410,10 +535,12 @@ class Store:
                  for i, key in enumerate(keys)],
             )
 
-    def sentences_missing_embeddings(self, model: str) -> list[tuple[str, str]]:
-        """(key, embed input) of article sentences whose vector is not cached yet."""
+    def sentences_missing_embeddings(self, model: str, *, everything: bool = False
+                                     ) -> list[tuple[str, str]]:
+        """(key, embed input) of article sentences whose vector is not cached yet (all
+        sentences with `everything`)."""
         namespace = sentence_model(model)
-        cached = {row[0] for row in self.db.execute(
+        cached = set() if everything else {row[0] for row in self.db.execute(
             "SELECT key FROM embeddings WHERE model=?", [namespace])}
         missing: dict[str, str] = {}
         for title, body in self.db.execute("SELECT title, body FROM articles"):
@@ -453,11 +580,6 @@ class Store:
                                      [(namespace, key) for key in stale])
         return len(stale)
 
-    def forget_embeddings(self, model: str) -> None:
-        with self.transaction():
-            self.db.execute("DELETE FROM embeddings WHERE model IN (?, ?)",
-                            [model, sentence_model(model)])
-
     def prune_embeddings(self, model: str) -> int:
         """Drop cached vectors of this model that no passage uses any more."""
         with self.transaction():
@@ -495,15 +617,30 @@ class Store:
             return []
         return [(int(r[0]), float(r[1])) for r in rows]
 
+    def has_term(self, term: str) -> bool:
+        """Whether any passage or headline contains the word (after stemming)."""
+        try:
+            row = self.db.execute("SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? LIMIT 1",
+                                  ['"' + term.replace('"', "") + '"']).fetchone()
+        except sqlite3.OperationalError:
+            return True
+        return row is not None
+
     def search_titles(self, match: str, limit: int) -> list[int]:
         """Article ids whose passages match, best first, one per story."""
-        rows = self.db.execute(
-            """SELECT a.story_id, MIN(bm25(passages_fts, 4.0, 1.0)) AS s
-               FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid
-               JOIN articles a ON a.id = p.article_id
-               WHERE passages_fts MATCH ? GROUP BY a.story_id ORDER BY s LIMIT ?""",
-            [match, limit],
-        ).fetchall()
+        try:
+            rows = self.db.execute(
+                """WITH m AS MATERIALIZED (
+                       SELECT rowid AS passage_id, bm25(passages_fts, 4.0, 1.0) AS score
+                       FROM passages_fts WHERE passages_fts MATCH ?)
+                   SELECT a.story_id, MIN(m.score) AS best FROM m
+                   JOIN passages p ON p.id = m.passage_id
+                   JOIN articles a ON a.id = p.article_id
+                   GROUP BY a.story_id ORDER BY best LIMIT ?""",
+                [match, limit],
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []
         return [int(r[0]) for r in rows]
 
     # -- counts -----------------------------------------------------------------------
