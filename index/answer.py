@@ -92,6 +92,49 @@ class _Candidate:
     score: float = 0.0
 
 
+_NUMBER_QUESTION = re.compile(
+    r"\b(how (many|much|long|large|big|far|often|frequently|old|high|low|fast|tall|deep)|"
+    r"by how|what (percentage|proportion|share|figure|number|price|value|amount|sum|cost|"
+    r"margin|score|size|rate|fee|fine|salary|total|time|year|date|age)|at what (time|age|price|"
+    r"rate)|when|in what year)\b", re.I)
+_NAME_QUESTION = re.compile(r"^\s*(who|whom|whose|which|where|what is the name|name the)\b|"
+                            r"\b(which|what) [a-z-]+( [a-z-]+)? (did|does|do|is|was|were|has|"
+                            r"have|will|had)\b", re.I)
+_WHY_QUESTION = re.compile(r"^\s*why\b", re.I)
+_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|dozen|"
+                     r"january|february|march|april|may|june|july|august|september|october|"
+                     r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|"
+                     r"sunday)\b", re.I)
+_CAUSE = re.compile(r"\b(because|after|due to|as a result|following|since|amid|blamed|"
+                    r"owing to|thanks to|in order to|so that|reason)\b", re.I)
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")
+
+
+def expected_answer_kind(question: str) -> str | None:
+    """What sort of fact the question asks for: "number", "name", "reason" or None."""
+    if _NUMBER_QUESTION.search(question):
+        return "number"
+    if _WHY_QUESTION.search(question):
+        return "reason"
+    if _NAME_QUESTION.search(question):
+        return "name"
+    return None
+
+
+def offers_new_fact(kind: str | None, sentence: str, question: str) -> bool:
+    """Whether the sentence holds a fact of the asked-for kind that the question itself
+    does not already state (a restated question is not an answer)."""
+    if kind is None:
+        return False
+    asked = question.casefold()
+    if kind == "number":
+        return any(m.group(0).casefold() not in asked for m in _NUMBER.finditer(sentence))
+    if kind == "reason":
+        return bool(_CAUSE.search(sentence))
+    return any(m.group(0).casefold() not in asked for m in _CAPITALISED.finditer(sentence))
+
+
 def _is_heading(text: str) -> bool:
     """A subheading ("A crucial issue for Huawei… and for China") is not an answer."""
     return len(text.split()) < 10 and not re.search(r"[.!?][\"'”’)]*$", text)
@@ -112,12 +155,40 @@ def lexical_overlap(terms: list[str], sentence: str) -> float:
     return sum(1 for t in terms if _stem(t) in words) / len(terms)
 
 
+def sentence_score(question_terms: list[str], kind: str | None, question: str, text: str,
+                   similarity: float, tuning: AnswerTuning) -> float:
+    """How well one sentence answers the question: closeness (headline as context), shared
+    words, and whether it holds the kind of fact asked for."""
+    return (
+        similarity
+        + tuning.sentence_lexical_weight * lexical_overlap(question_terms, text)
+        + tuning.answer_kind_bonus * offers_new_fact(kind, text, question)
+    )
+
+
+def rescore_stories(question: str, stories: list[StoryEvidence], tuning: AnswerTuning
+                    ) -> list[StoryEvidence]:
+    """Credit each story with how well its best sentence answers the question (not only
+    how close it is), and re-sort: the story that can answer comes first."""
+    terms, kind = query_terms(question), expected_answer_kind(question)
+    for story in stories:
+        body = story.article.body
+        best_answer = max(
+            (sentence_score(terms, kind, question, body[start:end], float(similarity), tuning)
+             for (start, end), similarity in zip(story.spans, story.similarities, strict=True)),
+            default=0.0,
+        )
+        story.score += tuning.story_answer_weight * (best_answer - story.best_similarity)
+    return sorted(stories, key=lambda story: -story.score)
+
+
 def candidate_sentences(
     question: str, stories: list[StoryEvidence], tuning: AnswerTuning
 ) -> list[_Candidate]:
     """Every sentence of the best stories, scored by closeness to the question (headline as
     context) and shared words; sentences of lower-ranked stories pay a small penalty."""
     terms = query_terms(question)
+    kind = expected_answer_kind(question)
     candidates: list[_Candidate] = []
     for rank, story in enumerate(stories[: tuning.max_sources]):
         if rank and story.score < stories[0].score - tuning.source_margin:
@@ -127,8 +198,8 @@ def candidate_sentences(
             text = body[start:end]
             if len(text) < 15 or _is_heading(text):
                 continue
-            score = float(similarity) + tuning.sentence_lexical_weight * lexical_overlap(
-                terms, text) - tuning.lower_source_penalty * rank
+            score = (sentence_score(terms, kind, question, text, float(similarity), tuning)
+                     - tuning.lower_source_penalty * rank)
             candidates.append(_Candidate(story, rank, start, end, text, score))
     return candidates
 
@@ -148,8 +219,8 @@ def select_sentences(candidates: list[_Candidate], tuning: AnswerTuning) -> list
                 chosen.append(candidate)  # the best sentence alone may not fit: clip below
                 length += len(candidate.text)
             continue
-        if any(c.story is candidate.story and c.start == candidate.start for c in chosen):
-            continue
+        if any(_one_line(c.text) == _one_line(candidate.text) for c in chosen):
+            continue  # the same sentence in a copy of the story
         chosen.append(candidate)
         length += len(candidate.text) + 5
     return chosen
@@ -205,6 +276,33 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def should_abstain(stories: list[StoryEvidence], tuning: AnswerTuning) -> bool:
-    """Too little evidence: nothing retrieved, or no sentence close enough to the question."""
-    return not stories or stories[0].best_similarity < tuning.abstain_below
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def unknown_terms(question: str, in_collection: Callable[[str], bool]) -> list[str]:
+    """Plain words of the question that occur nowhere in the collection (an entity or
+    year the articles never mention: a strong sign they cannot answer it)."""
+    return [t for t in query_terms(question)
+            if re.fullmatch(r"[\w.]+", t) and not in_collection(t)]
+
+
+def absent_years(question: str, story: StoryEvidence) -> list[str]:
+    """Years the question names that the best story never mentions."""
+    text = f"{story.article.title} {story.article.body}"
+    return [year for year in _YEAR.findall(question) if year not in text]
+
+
+def should_abstain(question: str, stories: list[StoryEvidence], tuning: AnswerTuning,
+                   in_collection: Callable[[str], bool]) -> bool:
+    """Decline when the evidence is weak. Three calibrated rules (see README):
+    the best sentence is far from the question; or the question names something the
+    collection never mentions and the match is not strong; or it names a year the best
+    story does not mention and the match is only middling."""
+    if not stories:
+        return True
+    best = stories[0].best_similarity
+    if best < tuning.abstain_below:
+        return True
+    if best < tuning.abstain_unknown_term_below and unknown_terms(question, in_collection):
+        return True
+    return best < tuning.abstain_absent_year_below and bool(absent_years(question, stories[0]))

@@ -28,16 +28,22 @@ class AnswerTuning:
     rerank_stories: int = 10
     story_lexical_weight: float = 0.5
     story_dense_weight: float = 0.5
+    story_answer_weight: float = 1.0  # credit for the story's best answer sentence
     # Answer composition.
     max_sources: int = 2  # citation slots in one answer
     source_margin: float = 0.05  # a second source only if its story scores this close
     lower_source_penalty: float = 0.05  # per rank, on sentences of lower-ranked sources
     sentence_lexical_weight: float = 0.4
+    answer_kind_bonus: float = 0.15  # for a sentence holding the kind of fact asked for
     max_sentences: int = 3
     runner_up_ratio: float = 0.5  # further sentences must score at least this × the best
     max_answer_chars: int = 500
-    # Abstain when no sentence of the best story is this close (cosine) to the question.
-    abstain_below: float = 0.50
+    # Abstain when no sentence of the best story is this close (cosine) to the question;
+    # below the next two, when the question names a word the collection never uses, or a
+    # year the best story never mentions.
+    abstain_below: float = 0.48
+    abstain_unknown_term_below: float = 0.65
+    abstain_absent_year_below: float = 0.55
 
 
 @dataclass(frozen=True, slots=True)

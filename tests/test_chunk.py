@@ -46,4 +46,5 @@ def test_every_span_is_a_verbatim_nonempty_slice(body: str) -> None:
         assert body[passage.start : passage.end].strip()
         for sentence in passage.sentences:
             assert passage.start <= sentence.start < sentence.end <= passage.end
-            assert body[sentence.start : sentence.end] == body[sentence.start : sentence.end].strip()
+            quoted = body[sentence.start : sentence.end]
+            assert quoted == quoted.strip()
