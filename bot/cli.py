@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,12 @@ class _Commands(click.Group):
         except (NotIndexedError, ModelError, IndexFileError) as error:
             click.echo(f"error: {error}", err=True)
             ctx.exit(2)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            click.echo("error: another citebot process is writing to this collection (an "
+                       "ingest or reindex); try again when it has finished", err=True)
+            ctx.exit(3)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,7 +89,8 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({
             "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-            "removed": report.removed, "embedded": report.embedded, "vectors": report.vectors,
+            "removed": report.removed, "embedded": report.embedded,
+            "embedded_sentences": report.embedded_sentences, "vectors": report.vectors,
             "seconds": round(report.seconds, 3),
             "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
         }))

@@ -35,6 +35,7 @@ from bot.handlers import BotServices
 from bot.ratelimit import QuestionRateLimiter
 from index.config import Settings
 from index.library import Library, NotIndexedError
+from index.vectors import IndexFileError
 
 logger = logging.getLogger(__name__)
 
@@ -192,10 +193,16 @@ def run_application(application: Application, config: BotConfig) -> None:
 
 
 def warn_if_not_indexed(library: Library) -> None:
+    """Check the index before serving: an empty collection is only a warning; a missing or
+    damaged index file is never served — it is rebuilt from the store first."""
     try:
-        library.live_index()
+        library.check_index()
     except NotIndexedError as error:
         logger.warning("%s; questions will be declined until articles are added", error)
+    except IndexFileError as error:
+        logger.error("%s — rebuilding it from the store now (citebot reindex --full)", error)
+        report = library.reindex(full=True)
+        logger.info("index rebuilt: %s", report.summary())
 
 
 def configure_logging(config: BotConfig, level: int = logging.INFO) -> None:

@@ -1,7 +1,8 @@
 """Settings of the index: where the data lives, which model embeds, and the tuning knobs.
 
 Values come from arguments first, then environment variables (`CITEBOT_DATA_DIR`,
-`CITEBOT_MODEL`, `CITEBOT_MAX_FILE_MB`, `CITEBOT_ABSTAIN_BELOW`), then defaults.
+`CITEBOT_MODEL`, `CITEBOT_MAX_FILE_MB`, `CITEBOT_EMBED_SLICE`, `CITEBOT_ABSTAIN_BELOW`),
+then defaults.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class Settings:
     model: str = DEFAULT_MODEL
     max_passage_tokens: int = 160
     max_file_bytes: int = 20 * 1024 * 1024
+    # Texts embedded between two saves to the embedding cache (what a crash can lose).
+    embed_slice: int = 512
     tuning: AnswerTuning = field(default_factory=AnswerTuning)
 
     @classmethod
@@ -69,6 +72,8 @@ class Settings:
             settings = replace(
                 settings, max_file_bytes=int(float(env["CITEBOT_MAX_FILE_MB"]) * 1024 * 1024)
             )
+        if env.get("CITEBOT_EMBED_SLICE"):
+            settings = replace(settings, embed_slice=max(1, int(env["CITEBOT_EMBED_SLICE"])))
         if env.get("CITEBOT_ABSTAIN_BELOW"):
             settings = replace(
                 settings,

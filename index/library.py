@@ -9,23 +9,37 @@ index. Network fetches happen outside the write lock.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import faiss
+import numpy as np
 
 from index import answer as answering
 from index import vectors
 from index.answer import Answer
+from index.cache import EmbeddingCache
 from index.config import Settings
 from index.embed import Embedder, shared_embedder
 from index.ingest import FileResult, iter_files, read_file
 from index.search import fts_query, query_terms, rank_stories, recency_boost, retrieve
-from index.store import Store, StoredArticle, StoredFeed, sentence_model, utc_now
+from index.store import (
+    Store,
+    StoredArticle,
+    StoredFeed,
+    sentence_inputs,
+    sentence_model,
+    text_key,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     from index.article import ArticleDraft
@@ -34,6 +48,25 @@ if TYPE_CHECKING:
 
 class NotIndexedError(RuntimeError):
     """Asked before anything was indexed."""
+
+
+CRASH_AT_ENV = "CITEBOT_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for the crash-safety tests: when CITEBOT_CRASH_AT names this point,
+    the process kills itself with SIGKILL here, as a power cut or OOM kill would."""
+    if os.environ.get(CRASH_AT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def file_checksum(path: Path) -> str:
+    """CRC-32 of a file, to tell a damaged index file from the one that was written."""
+    checksum = 0
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            checksum = zlib.crc32(block, checksum)
+    return f"{checksum:08x}"
 
 
 @dataclass(slots=True)
@@ -96,6 +129,7 @@ class Library:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.store = Store(self.settings.data_dir)
+        self.cache = EmbeddingCache(self.settings.data_dir)
         self._index: faiss.Index | None = None
         self._index_generation: str | None = None
         self._write_lock = threading.Lock()
@@ -109,6 +143,25 @@ class Library:
 
     # -- ingest and index ---------------------------------------------------------------
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write: this process's write lock and ONE store transaction around all of it,
+        from the first article changed to the new index recorded as live. Readers (other
+        threads, other processes) see the old articles with the old index until it commits;
+        a crash anywhere before leaves them exactly as they were. Files the transaction
+        leaves behind (an index written but never made live) are removed afterwards."""
+        with self._write_lock:
+            with self.store.transaction():
+                yield
+            crash_point("committed")
+            self._remove_stale_files()
+
+    def _remove_stale_files(self) -> None:
+        live = self.store.get_meta("index_file")
+        if live:
+            vectors.remove_other_generations(self.settings.data_dir,
+                                             self.settings.data_dir / live)
+
     def ingest(
         self,
         paths: Iterable[str | Path],
@@ -117,28 +170,32 @@ class Library:
         progress: ProgressCallback | None = None,
     ) -> IngestReport:
         """Read files/folders into the store and (by default) bring the index up to date."""
-        with self._write_lock:
+        with self._writing():
             started = time.perf_counter()
             report = IngestReport()
             for path in paths:
                 self._ingest_path(Path(path), report, progress, remember=True)
+            crash_point("stored")
             if build_index:
                 self._update_index(report, progress, full=False)
             report.seconds = time.perf_counter() - started
-            return report
+        self._prune_cache()
+        return report
 
     def reindex(self, *, full: bool = False, progress: ProgressCallback | None = None
                 ) -> IngestReport:
         """Re-read every remembered source (new, changed and deleted files), embed what is
         not cached and swap in a fresh index. `full` re-embeds everything."""
-        with self._write_lock:
+        with self._writing():
             started = time.perf_counter()
             report = IngestReport()
             for source in self.store.sources("path"):
                 self._ingest_path(Path(source), report, progress, remember=False)
+            crash_point("stored")
             self._update_index(report, progress, full=full)
             report.seconds = time.perf_counter() - started
-            return report
+        self._prune_cache()
+        return report
 
     def ingest_url(self, url: str, progress: ProgressCallback | None = None) -> IngestReport:
         """Fetch one web article (safely, see `index.fetch`), store it and bring the index
@@ -147,12 +204,13 @@ class Library:
 
         started = time.perf_counter()
         draft = fetch_article(url, settings=FetchSettings.from_env())  # no lock while fetching
-        with self._write_lock:
+        with self._writing():
             report = IngestReport()
             self._store_fetched([draft], report, progress)
             self._update_index(report, progress, full=False)
             report.seconds = time.perf_counter() - started
-            return report
+        self._prune_cache()
+        return report
 
     def ingest_urls(self, urls: Iterable[str], *, build_index: bool = True,
                     progress: ProgressCallback | None = None) -> IngestReport:
@@ -169,12 +227,13 @@ class Library:
                 drafts.append(fetch_article(url, settings=settings))
             except FetchError as error:
                 report.skipped.append((url, str(error)))
-        with self._write_lock:
+        with self._writing():
             self._store_fetched(drafts, report, progress)
             if build_index and drafts:
                 self._update_index(report, progress, full=False)
             report.seconds = time.perf_counter() - started
-            return report
+        self._prune_cache()
+        return report
 
     def _store_fetched(self, drafts: Iterable[ArticleDraft], report: IngestReport,
                        progress: ProgressCallback | None) -> None:
@@ -226,13 +285,13 @@ class Library:
         feed = self.feed(url)
         if feed is None:
             return None
-        with self._write_lock:
+        with self._writing():
             report = IngestReport()
             origins = self.store.remove_feed(feed.url)
             if delete_articles and origins:
                 report.removed = self.store.remove_origins(origins)
                 self._update_index(report, None, full=False)
-            return report
+        return report
 
     def refresh(self, progress: ProgressCallback | None = None) -> IngestReport:
         """Poll every followed feed (sending its ETag/Last-Modified: a 304 costs nothing),
@@ -251,14 +310,15 @@ class Library:
             collect_changes(feed, self.store.feed_item_hashes(feed.url), settings, pages)
             for feed in self.store.feeds()
         ]
-        with self._write_lock:
+        with self._writing():
             report = IngestReport()
             for change in changes:
                 self._apply_feed_changes(change, report, progress)
             if report.added or report.updated:
                 self._update_index(report, progress, full=False)
             report.seconds = time.perf_counter() - started
-            return report
+        self._prune_cache()
+        return report
 
     def _apply_feed_changes(self, change: FeedChanges, report: IngestReport,
                             progress: ProgressCallback | None) -> None:
@@ -322,60 +382,82 @@ class Library:
 
     def _update_index(self, report: IngestReport, progress: ProgressCallback | None,
                       *, full: bool) -> None:
+        """Embed what the cache lacks (everything with `full`), build the index from the
+        store's passages as this transaction sees them, write it aside and record it as
+        live — the record commits with the rest of the write."""
         model = self.settings.model
-        # A full run re-embeds everything over the cache, which stays readable meanwhile.
-        missing = self.store.passages_missing_embeddings(model, everything=full)
-        missing_sentences = self.store.sentences_missing_embeddings(model, everything=full)
-        if missing or missing_sentences:
+        passages = self.store.passage_inputs()
+        sentences = self.store.sentence_keys()
+        if not full:
+            cached, cached_sentences = self.cache.keys(model), self.cache.keys(
+                sentence_model(model))
+            passages = [item for item in passages if item[0] not in cached]
+            sentences = [item for item in sentences if item[0] not in cached_sentences]
+        if passages or sentences:
             self._embed_and_cache(
-                [(model, key, text) for key, text in missing]
-                + [(sentence_model(model), key, text) for key, text in missing_sentences],
+                [(model, key, text) for key, text in passages]
+                + [(sentence_model(model), key, text) for key, text in sentences],
                 progress,
             )
-            report.embedded, report.embedded_sentences = len(missing), len(missing_sentences)
+        report.embedded, report.embedded_sentences = len(passages), len(sentences)
         if progress:
             progress(Progress("indexing", 0, 1))
-        dim = self.embedder.dim if missing or missing_sentences or full else int(
-            self.store.get_meta("index_dim") or self.embedder.dim)
-        ids, matrix = self.store.passage_vectors(model, dim)
+        dim = self._dimension(embedded=bool(passages or sentences or full))
+        ids, keys = self.store.passage_keys()
+        index = vectors.build_index(ids, self.cache.fill(model, keys, dim), dim)
         generation = int(self.store.get_meta("index_generation", "0") or 0) + 1
         path = vectors.index_path(self.settings.data_dir, generation)
-        vectors.write_index_atomically(vectors.build_index(ids, matrix, dim), path)
+        vectors.write_index_atomically(index, path)
+        crash_point("index-written")
         self.store.set_meta({
             "index_generation": str(generation), "index_file": path.name,
             "index_model": model, "index_dim": str(dim), "index_vectors": str(len(ids)),
-            "last_reindex": utc_now(),
+            "index_checksum": file_checksum(path), "last_reindex": utc_now(),
         })
-        vectors.remove_other_generations(self.settings.data_dir, path)
-        self.store.prune_embeddings(model)
-        self.store.prune_sentence_embeddings(model)
+        crash_point("index-recorded")
         report.vectors = len(ids)
         if progress:
             progress(Progress("indexing", 1, 1))
 
+    def _dimension(self, *, embedded: bool) -> int:
+        """The vectors' dimension, without loading the model when nothing was embedded."""
+        recorded = self.store.get_meta("index_dim")
+        if embedded or not recorded or self.store.get_meta("index_model") != self.settings.model:
+            return self.embedder.dim
+        return int(recorded)
+
+    def _prune_cache(self) -> None:
+        """Drop cached vectors that no stored passage or sentence uses any more."""
+        with self._write_lock:
+            model = self.settings.model
+            self.cache.prune(model, {key for key, _text in self.store.passage_inputs()})
+            self.cache.prune(sentence_model(model),
+                             {key for key, _text in self.store.sentence_keys()})
+
     def _embed_and_cache(self, missing: list[tuple[str, str, str]],
                          progress: ProgressCallback | None) -> None:
-        """Embed (namespace, key, text) items in slices, saving each slice to the cache: a
-        killed run keeps its work."""
+        """Embed (namespace, key, text) items in slices, saving each slice to the cache at
+        once (its own file and commit): a killed run keeps its work."""
         done = 0
-        slice_size = 512
+        slice_size = self.settings.embed_slice
         for first in range(0, len(missing), slice_size):
             batch = missing[first : first + slice_size]
             matrix = self.embedder.embed([text for _, _, text in batch])
             for namespace in {item[0] for item in batch}:
                 rows = [i for i, item in enumerate(batch) if item[0] == namespace]
-                self.store.save_embeddings(namespace, [batch[i][1] for i in rows], matrix[rows])
+                self.cache.save(namespace, [batch[i][1] for i in rows], matrix[rows])
             done += len(batch)
+            crash_point("embedding")
             if progress:
                 progress(Progress("embedding", done, len(missing)))
 
     def remove(self, origin: str) -> bool:
         """Delete one article with its passages and vectors."""
-        with self._write_lock:
+        with self._writing():
             removed = self.store.remove_origins([origin])
             if removed:
                 self._update_index(IngestReport(), None, full=False)
-            return bool(removed)
+        return bool(removed)
 
     # -- the live index -----------------------------------------------------------------
 
@@ -391,10 +473,34 @@ class Library:
                     f"the index was built with model {indexed_model!r}, not "
                     f"{self.settings.model!r}: run `citebot reindex` to rebuild it"
                 )
-            path = self.settings.data_dir / str(self.store.get_meta("index_file"))
-            self._index = vectors.read_index(path)
+            self._index = self._load_checked_index()
             self._index_generation = generation
         return self._index
+
+    def _load_checked_index(self) -> faiss.Index:
+        """Load the live index file, refusing one that is missing, damaged or not the one
+        the store recorded — never serve it silently."""
+        path = self.settings.data_dir / str(self.store.get_meta("index_file"))
+        hint = "rebuild it from the store with `citebot reindex --full`"
+        if not path.exists():
+            raise vectors.IndexFileError(f"the vector index {path.name} is missing: {hint}")
+        recorded = self.store.get_meta("index_checksum")
+        if recorded and file_checksum(path) != recorded:
+            raise vectors.IndexFileError(
+                f"the vector index {path.name} is damaged (checksum mismatch): {hint}")
+        try:
+            index = vectors.read_index(path)
+        except vectors.IndexFileError as error:
+            raise vectors.IndexFileError(f"{error}: {hint}") from error
+        if index.ntotal != int(self.store.get_meta("index_vectors", "0") or 0):
+            raise vectors.IndexFileError(
+                f"the vector index {path.name} does not match the store: {hint}")
+        return index
+
+    def check_index(self) -> None:
+        """Raise NotIndexedError / IndexFileError now if questions could not be answered
+        (for start-up: the bot refuses to run on a broken index)."""
+        self.live_index()
 
     # -- questions ----------------------------------------------------------------------
 
@@ -414,7 +520,7 @@ class Library:
         dim = int(query_vector.shape[0])
         stories = rank_stories(
             hits, query_vector,
-            lambda article: self.store.sentence_vectors(self.settings.model, article, dim),
+            lambda article: self._sentence_vectors(article, dim),
             stories=tuning.rerank_stories, lexical_weight=tuning.story_lexical_weight,
             dense_weight=tuning.story_dense_weight,
         )
@@ -440,6 +546,14 @@ class Library:
                 "answer": (finished - searched) * 1000, "total": (finished - started) * 1000,
             },
         )
+
+    def _sentence_vectors(self, article: StoredArticle, dim: int
+                          ) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """An article's sentence spans with their cached vectors (zeros where missing)."""
+        inputs = sentence_inputs(article.title, article.body)
+        matrix = self.cache.fill(sentence_model(self.settings.model),
+                                 [text_key(text) for _s, _e, text in inputs], dim)
+        return [(start, end) for start, end, _text in inputs], matrix
 
     # -- browsing -----------------------------------------------------------------------
 
@@ -470,6 +584,7 @@ class Library:
         return {
             **counts,
             "vectors": int(self.store.get_meta("index_vectors", "0") or 0),
+            "cached_vectors": self.cache.count(),
             "model": self.store.get_meta("index_model") or self.settings.model,
             "index_bytes": size,
             "index_generation": int(self.store.get_meta("index_generation", "0") or 0),
@@ -480,3 +595,4 @@ class Library:
 
     def close(self) -> None:
         self.store.close()
+        self.cache.close()

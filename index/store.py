@@ -24,9 +24,10 @@ import sqlite_utils
 
 from index import dedupe
 from index.article import ArticleDraft
+from index.cache import EmbeddingCache
 from index.chunk import make_passages, split_sentences
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -104,9 +105,30 @@ _MIGRATIONS: dict[int, list[str]] = {
         "CREATE INDEX story_bands_article ON story_bands(article_id)",
     ],
 }
+_MIGRATIONS[3] = []  # the embedding cache moves to its own file (index.cache)
+
+
+def _move_embeddings_out(database: sqlite_utils.Database, data_dir: Path) -> None:
+    """Schema 3: copy the cached vectors into `embeddings.sqlite`, then drop the table."""
+    cache = EmbeddingCache(data_dir)
+    try:
+        rows = database.execute("SELECT model, key, vector FROM embeddings")
+        while batch := rows.fetchmany(5000):
+            connection = cache.db.conn
+            connection.execute("BEGIN IMMEDIATE")
+            connection.executemany(
+                "INSERT OR REPLACE INTO embeddings(model, key, vector) VALUES(?, ?, ?)", batch)
+            connection.execute("COMMIT")
+    finally:
+        cache.close()
+    database.execute("DROP TABLE embeddings")
+
+
 # Data steps run in a migration's transaction, after its statements.
-_MIGRATION_STEPS: dict[int, Callable[[sqlite_utils.Database], object]] = {
-    2: dedupe.backfill,  # fingerprint existing articles; group their near-duplicates
+_MIGRATION_STEPS: dict[int, Callable[[sqlite_utils.Database, Path], object]] = {
+    # fingerprint existing articles; group their near-duplicates
+    2: lambda database, _data_dir: dedupe.backfill(database),
+    3: _move_embeddings_out,
 }
 
 
@@ -224,7 +246,7 @@ class Store:
                 for statement in _MIGRATIONS[target]:
                     self.db.execute(statement)
                 if target in _MIGRATION_STEPS:
-                    _MIGRATION_STEPS[target](self.db)
+                    _MIGRATION_STEPS[target](self.db, self.path.parent)
                 self._set_meta_unlocked("schema_version", str(target))
 
     def _schema_version(self) -> int:
@@ -235,14 +257,29 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error)."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """One write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error). Inside
+        an open transaction of this thread it nests as a savepoint, so a whole ingest or
+        reindex can be made one transaction around steps that are transactions of their own.
+        """
+        connection = self.db.conn
+        if connection.in_transaction:
+            name = f"nested_{id(connection)}_{threading.get_ident()}"
+            connection.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                connection.execute(f"ROLLBACK TO {name}")
+                connection.execute(f"RELEASE {name}")
+                raise
+            connection.execute(f"RELEASE {name}")
+            return
+        connection.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            connection.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
+        connection.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -514,94 +551,26 @@ class Store:
             [article_id, start, end]).fetchone()
         return int(row[0]) if row else None
 
-    def passages_missing_embeddings(self, model: str, *, everything: bool = False
-                                    ) -> list[tuple[str, str]]:
-        """(embed_key, embed input text) of passages whose vector is not cached yet (all
-        passages with `everything`)."""
+    def passage_inputs(self) -> list[tuple[str, str]]:
+        """(embed_key, embed input text) of every passage, one per distinct key."""
         rows = self.db.execute(
-            """SELECT DISTINCT p.embed_key, a.title, p.text
-               FROM passages p JOIN articles a ON a.id = p.article_id
-               LEFT JOIN embeddings e ON e.model = ? AND e.key = p.embed_key
-               WHERE e.key IS NULL OR ?""",
-            [model, everything],
-        )
-        return [(key, embed_input(title, text)) for key, title, text in rows]
+            """SELECT p.embed_key, a.title, p.text
+               FROM passages p JOIN articles a ON a.id = p.article_id""")
+        return list({key: embed_input(title, text) for key, title, text in rows}.items())
 
-    def save_embeddings(self, model: str, keys: list[str], vectors: np.ndarray) -> None:
-        with self.transaction():
-            self.db.conn.executemany(
-                "INSERT OR REPLACE INTO embeddings(model, key, vector) VALUES(?, ?, ?)",
-                [(model, key, vectors[i].astype(np.float32).tobytes())
-                 for i, key in enumerate(keys)],
-            )
-
-    def sentences_missing_embeddings(self, model: str, *, everything: bool = False
-                                     ) -> list[tuple[str, str]]:
-        """(key, embed input) of article sentences whose vector is not cached yet (all
-        sentences with `everything`)."""
-        namespace = sentence_model(model)
-        cached = set() if everything else {row[0] for row in self.db.execute(
-            "SELECT key FROM embeddings WHERE model=?", [namespace])}
-        missing: dict[str, str] = {}
+    def sentence_keys(self) -> list[tuple[str, str]]:
+        """(key, embed input) of every sentence of every article, one per distinct key."""
+        found: dict[str, str] = {}
         for title, body in self.db.execute("SELECT title, body FROM articles"):
             for _start, _end, text in sentence_inputs(title, body):
-                key = text_key(text)
-                if key not in cached:
-                    missing.setdefault(key, text)
-        return list(missing.items())
+                found.setdefault(text_key(text), text)
+        return list(found.items())
 
-    def sentence_vectors(self, model: str, article: StoredArticle, dim: int
-                         ) -> tuple[list[tuple[int, int]], np.ndarray]:
-        """Sentence spans of an article and their cached vectors (zeros where missing)."""
-        inputs = sentence_inputs(article.title, article.body)
-        keys = [text_key(text) for _s, _e, text in inputs]
-        found: dict[str, bytes] = {}
-        for first in range(0, len(keys), 500):
-            chunk = keys[first : first + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(self.db.execute(
-                f"SELECT key, vector FROM embeddings WHERE model=? AND key IN ({marks})",
-                [sentence_model(model), *chunk]).fetchall())
-        matrix = np.zeros((len(keys), dim), dtype=np.float32)
-        for i, key in enumerate(keys):
-            if key in found:
-                matrix[i] = np.frombuffer(found[key], dtype=np.float32)
-        return [(start, end) for start, end, _t in inputs], matrix
-
-    def prune_sentence_embeddings(self, model: str) -> int:
-        """Drop cached sentence vectors that no stored article uses any more."""
-        live = {text_key(text) for title, body in self.db.execute(
-            "SELECT title, body FROM articles") for _s, _e, text in sentence_inputs(title, body)}
-        namespace = sentence_model(model)
-        stale = [row[0] for row in self.db.execute(
-            "SELECT key FROM embeddings WHERE model=?", [namespace]) if row[0] not in live]
-        with self.transaction():
-            self.db.conn.executemany("DELETE FROM embeddings WHERE model=? AND key=?",
-                                     [(namespace, key) for key in stale])
-        return len(stale)
-
-    def prune_embeddings(self, model: str) -> int:
-        """Drop cached vectors of this model that no passage uses any more."""
-        with self.transaction():
-            cursor = self.db.execute(
-                "DELETE FROM embeddings WHERE model=? AND key NOT IN "
-                "(SELECT embed_key FROM passages)",
-                [model],
-            )
-        return cursor.rowcount
-
-    def passage_vectors(self, model: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
-        """All passage ids with their cached vectors (passages lacking one are left out)."""
-        rows = self.db.execute(
-            """SELECT p.id, e.vector FROM passages p
-               JOIN embeddings e ON e.model = ? AND e.key = p.embed_key ORDER BY p.id""",
-            [model],
-        ).fetchall()
+    def passage_keys(self) -> tuple[np.ndarray, list[str]]:
+        """Every passage id (ascending) with the cache key of its vector."""
+        rows = self.db.execute("SELECT id, embed_key FROM passages ORDER BY id").fetchall()
         ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        vectors = np.empty((len(rows), dim), dtype=np.float32)
-        for i, row in enumerate(rows):
-            vectors[i] = np.frombuffer(row[1], dtype=np.float32)
-        return ids, vectors
+        return ids, [row[1] for row in rows]
 
     # -- lexical search ---------------------------------------------------------------
 
@@ -653,5 +622,4 @@ class Store:
             "articles": one("SELECT COUNT(*) FROM articles"),
             "stories": one("SELECT COUNT(DISTINCT story_id) FROM articles"),
             "passages": one("SELECT COUNT(*) FROM passages"),
-            "cached_vectors": one("SELECT COUNT(*) FROM embeddings"),
         }

@@ -19,10 +19,11 @@ from click.testing import Result
 
 from index import dedupe
 from index.article import ArticleDraft
+from index.cache import EmbeddingCache
 from index.config import Settings
 from index.library import Library
 from index.search import StoryEvidence, asks_for_recent, recency_boost
-from index.store import _MIGRATIONS, Store, StoredArticle
+from index.store import _MIGRATIONS, SCHEMA_VERSION, Store, StoredArticle
 from tests.local_web import LocalWeb, Reply, article_page
 
 # A wire story as two outlets ran it: another headline, two small edits and a local line
@@ -127,16 +128,24 @@ def test_migration_from_schema_1_groups_existing_near_duplicates(tmp_path: Path)
             "INSERT INTO articles(id, origin, title, body, body_hash, content_hash, story_id, "
             "ingested_at, updated_at) VALUES(?, ?, 'T', ?, ?, 'c', ?, 'now', 'now')",
             [n, f"old-{n}", "\n\n".join(paragraphs), f"hash-{n}", n])
+    connection.execute("INSERT INTO embeddings VALUES('m', 'k', ?)",
+                       [np.ones(4, dtype=np.float32).tobytes()])
     connection.commit()
     connection.close()
 
     store = Store(data_dir)
     try:
-        assert store.get_meta("schema_version") == "2"
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "3"
         assert stories_of(store) == {"old-1": 1, "old-2": 2, "old-3": 1}
         assert store.feeds() == []
+        assert not store.db["embeddings"].exists()  # schema 3: the cache has its own file
     finally:
         store.close()
+    cache = EmbeddingCache(data_dir)
+    try:
+        assert cache.get("m", ["k"])["k"].tolist() == [1.0, 1.0, 1.0, 1.0]
+    finally:
+        cache.close()
 
 
 # --- through the CLI ---------------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""The embedding cache: vectors keyed by (model, hash of the exact text embedded).
+
+It lives in its own SQLite file (`embeddings.sqlite`) beside the store, so that its writes
+commit on their own: a reindex holds the store's write transaction open until the new index
+is live, while every slice of vectors it computes is saved here at once — a killed run
+loses no embedding work, and the store never shows half of a run. Content-addressed entries
+are never wrong, only unused; `prune` drops those no passage or sentence needs any more.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+_SCHEMA = """CREATE TABLE IF NOT EXISTS embeddings (
+    model TEXT NOT NULL,
+    key TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model, key)
+) WITHOUT ROWID"""
+
+
+class EmbeddingCache:
+    """Cached vectors; one connection per thread, WAL mode."""
+
+    FILENAME = "embeddings.sqlite"
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / self.FILENAME
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.db.execute(_SCHEMA)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        database = getattr(self._local, "db", None)
+        if database is None:
+            connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False,
+                                         isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA busy_timeout=30000")
+            database = sqlite_utils.Database(connection)
+            self._local.db = database
+            with self._lock:
+                self._connections.append(connection)
+        return database
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def keys(self, model: str) -> set[str]:
+        """Every cached key of `model`."""
+        return {row[0] for row in self.db.execute(
+            "SELECT key FROM embeddings WHERE model=?", [model])}
+
+    def save(self, model: str, keys: list[str], vectors: np.ndarray) -> None:
+        """Store vectors (one commit)."""
+        rows = [(model, key, vectors[i].astype(np.float32).tobytes())
+                for i, key in enumerate(keys)]
+        connection = self.db.conn
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(
+                "INSERT OR REPLACE INTO embeddings(model, key, vector) VALUES(?, ?, ?)", rows)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def get(self, model: str, keys: Iterable[str]) -> dict[str, np.ndarray]:
+        """The cached vectors among `keys` (missing keys are left out)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, np.ndarray] = {}
+        for first in range(0, len(wanted), 500):
+            chunk = wanted[first : first + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.db.execute(
+                f"SELECT key, vector FROM embeddings WHERE model=? AND key IN ({marks})",
+                [model, *chunk],
+            ):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def fill(self, model: str, keys: list[str], dim: int) -> np.ndarray:
+        """A matrix with the cached vector of each key, row for row (zeros if missing)."""
+        matrix = np.zeros((len(keys), dim), dtype=np.float32)
+        rows_of: dict[str, list[int]] = {}
+        for row, key in enumerate(keys):
+            rows_of.setdefault(key, []).append(row)
+        if len(rows_of) > 50_000:  # large collections: one pass over the model's vectors
+            for key, blob in self.db.execute(
+                    "SELECT key, vector FROM embeddings WHERE model=?", [model]):
+                for row in rows_of.get(key, ()):
+                    matrix[row] = np.frombuffer(blob, dtype=np.float32)
+            return matrix
+        for key, vector in self.get(model, rows_of).items():
+            matrix[rows_of[key]] = vector
+        return matrix
+
+    def prune(self, model: str, live_keys: set[str]) -> int:
+        """Drop vectors of `model` whose key is not in `live_keys`."""
+        stale = [key for key in self.keys(model) if key not in live_keys]
+        if stale:
+            connection = self.db.conn
+            connection.execute("BEGIN IMMEDIATE")
+            connection.executemany("DELETE FROM embeddings WHERE model=? AND key=?",
+                                   [(model, key) for key in stale])
+            connection.execute("COMMIT")
+        return len(stale)
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
