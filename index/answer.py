@@ -280,10 +280,15 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
 def unknown_terms(question: str, in_collection: Callable[[str], bool]) -> list[str]:
-    """Plain words of the question that occur nowhere in the collection (an entity or
-    year the articles never mention: a strong sign they cannot answer it)."""
+    """Names and numbers of the question (capitalised words past the first, tokens with
+    digits) that occur nowhere in the collection: an entity or figure the articles never
+    mention is a strong sign they cannot answer it. Ordinary words are not counted — a
+    question may well use a word no article happens to use."""
+    words = re.findall(r"[\w][\w.'’-]*", question)
+    names = {w.rstrip(".").lower().removesuffix("'s").removesuffix("’s")
+             for i, w in enumerate(words) if (i > 0 and w[0].isupper()) or re.search(r"\d", w)}
     return [t for t in query_terms(question)
-            if re.fullmatch(r"[\w.]+", t) and not in_collection(t)]
+            if t in names and re.fullmatch(r"[\w.]+", t) and not in_collection(t)]
 
 
 def absent_years(question: str, story: StoryEvidence) -> list[str]:

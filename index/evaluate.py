@@ -3,7 +3,8 @@
 The question file is JSON Lines with `id`, `question`, `article` (path of the gold article
 relative to the ingested folder, or null when the collection cannot answer), `answer` (a
 verbatim span of that article, or null) and `style`. An exact duplicate of the gold article
-counts as gold (it is the same story).
+(the same body) counts as gold; a near-duplicate, though grouped into the same story by
+citebot, does not — so the scores are not flattered by the grouping.
 """
 
 from __future__ import annotations
@@ -33,14 +34,16 @@ class Outcome:
     """How one question went."""
 
     question: Question
-    ranked_stories: list[int]
-    gold_story: int | None
+    ranked_stories: list[str]  # body hashes of the cited, then retrieved, articles
+    gold_story: str | None  # body hash of the gold article
+    gold_article: int | None
     span_found: bool
     citation_correct: bool | None  # None when no answer sentence holds the span
     abstained: bool
     answer_chars: int
     latency_ms: float
     answer: Answer
+    quotes_exact: bool = True  # every quote equals body[start:end] of its article
 
     @property
     def answerable(self) -> bool:
@@ -84,6 +87,7 @@ class Report:
             "false_abstention": share((o.abstained for o in answerable), len(answerable)),
             "answer_chars_mean": round(statistics.mean(lengths), 1) if lengths else 0,
             "answer_chars_max": max(lengths) if lengths else 0,
+            "quotes_not_verbatim": sum(1 for o in outcomes if not o.quotes_exact),
             "latency_p50_ms": round(_percentile(latencies, 50), 2),
             "latency_p95_ms": round(_percentile(latencies, 95), 2),
         }
@@ -133,21 +137,20 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
-def _ranked_stories(answer: Answer) -> list[int]:
-    stories: list[int] = []
-    for citation in answer.citations:
-        hit_story = next((h.passage.story_id for h in answer.retrieved
-                          if h.article.id == citation.article_id), None)
-        if hit_story is not None and hit_story not in stories:
-            stories.append(hit_story)
-    for hit in answer.retrieved:
-        if hit.passage.story_id not in stories:
-            stories.append(hit.passage.story_id)
-    return stories
+def _ranked_stories(answer: Answer, body_of: Callable[[int], str | None]) -> list[str]:
+    """Exact-duplicate groups (body hashes) in the order the answer offers them: cited
+    articles first, then the retrieved ones."""
+    ranked: list[str] = []
+    for article_id in [c.article_id for c in answer.citations] + [
+            h.article.id for h in answer.retrieved]:
+        body = body_of(article_id)
+        if body is not None and body not in ranked:
+            ranked.append(body)
+    return ranked
 
 
-def _citation_correct(answer: Answer, span: str, gold_story: int | None,
-                      story_of_article: Callable[[int], int | None]) -> bool | None:
+def _citation_correct(answer: Answer, span: str, gold_story: str | None,
+                      story_of_article: Callable[[int], str | None]) -> bool | None:
     """Whether the `[n]` of the answer sentence holding the span cites the gold story
     (None when no single sentence holds it)."""
     wanted = _squash(span)
@@ -159,26 +162,38 @@ def _citation_correct(answer: Answer, span: str, gold_story: int | None,
     return None
 
 
+def _quotes_are_verbatim(library: Library, answer: Answer) -> bool:
+    """Every citation quotes its article exactly at its recorded offsets."""
+    for citation in answer.citations:
+        article = library.store.article(citation.article_id)
+        if article is None or article.body[citation.start : citation.end] != citation.quote:
+            return False
+        if any(not article.body[start:end] for start, end in citation.spans):
+            return False
+    return True
+
+
 def evaluate(library: Library, questions: list[Question], corpus_root: Path,
              on_question: Callable[[Outcome], None] | None = None) -> Report:
     """Ask every question and score it against its gold article and span."""
     root = corpus_root.resolve()
     report = Report()
 
-    def story_of_article(article_id: int) -> int | None:
-        article = library.store.article(article_id)
-        return article.story_id if article else None
+    def story_of_article(article_id: int) -> str | None:
+        row = library.store.db.execute("SELECT body_hash FROM articles WHERE id=?",
+                                       [article_id]).fetchone()
+        return row[0] if row else None
 
     for question in questions:
-        gold_story = None
+        gold_story, gold_article = None, None
         if question.article:
             origin = str(root / question.article)
             row = library.store.db.execute(
-                "SELECT story_id FROM articles WHERE origin=?", [origin]).fetchone()
+                "SELECT body_hash, id FROM articles WHERE origin=?", [origin]).fetchone()
             if row is None:
                 raise ValueError(f"gold article {question.article} is not in the collection "
                                  f"(looked for {origin}); ingest {root} first")
-            gold_story = int(row[0])
+            gold_story, gold_article = str(row[0]), int(row[1])
         answer = library.ask(question.question)
         span_found = bool(question.answer) and not answer.abstained and (
             _squash(question.answer or "") in _squash(answer.answer))
@@ -187,12 +202,14 @@ def evaluate(library: Library, questions: list[Question], corpus_root: Path,
             citation_correct = _citation_correct(answer, question.answer, gold_story,
                                                  story_of_article)
         outcome = Outcome(
-            question=question, ranked_stories=_ranked_stories(answer), gold_story=gold_story,
+            question=question, ranked_stories=_ranked_stories(answer, story_of_article),
+            gold_story=gold_story, gold_article=gold_article,
             span_found=span_found, citation_correct=citation_correct,
             abstained=answer.abstained,
             answer_chars=len(re.sub(r"\s*\[\d+\]", "", answer.answer)),
             latency_ms=answer.timings_ms["total"], answer=answer,
         )
+        outcome.quotes_exact = _quotes_are_verbatim(library, answer)
         report.outcomes.append(outcome)
         if on_question:
             on_question(outcome)
@@ -206,8 +223,8 @@ def misses_markdown(report: Report, library: Library) -> str:
         q = outcome.question
         cited = ", ".join(f"[{c.n}] {c.title}" for c in outcome.answer.citations) or "(abstained)"
         expected = "(unanswerable)"
-        if outcome.gold_story is not None:
-            gold = library.store.article(outcome.gold_story)
+        if outcome.gold_article is not None:
+            gold = library.store.article(outcome.gold_article)
             expected = f"{q.article} — {gold.title if gold else '?'}"
         lines += [
             f"## {q.id} ({q.style})", f"- question: {q.question}",
