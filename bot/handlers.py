@@ -581,11 +581,12 @@ async def add_command(update: Update, context: Context) -> None:
         async with typing(context, message.chat_id):
             report = await ingest_target(svc.library, target)
     except (FetchError, FileNotFoundError) as error:
-        await reply(update, context, render.render_failure(f"Could not add {target}", error))
-        return
+        text = render.render_failure(f"Could not add {target}", error)
+    else:
+        text = render.render_ingest_report(f"Added {target}", report)
     finally:
-        svc.ingesting = False
-    await reply(update, context, render.render_ingest_report(f"Added {target}", report))
+        svc.ingesting = False  # before replying: a retry right after the reply is not "busy"
+    await reply(update, context, text)
 
 
 def is_web_address(target: str) -> bool:

@@ -33,8 +33,12 @@ class Span:
 
 
 def _word_before(text: str, end: int) -> str:
-    match = re.search(r"([\w.]+)$", text[:end])
-    return match.group(1).lower().rstrip(".") if match else ""
+    """The word (letters, digits, "_" and ".") that ends at `end`, lower-cased, without
+    trailing full stops. Scans back from `end` only: linear in the word, not the body."""
+    start = end
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "._"):
+        start -= 1
+    return text[start:end].lower().rstrip(".")
 
 
 def _is_false_boundary(text: str, punct_start: int, punct_end: int) -> bool:

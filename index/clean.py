@@ -30,14 +30,16 @@ _PROMO_WORDS = re.compile(
     r"% off|offer ends|limited offer|buy now|shop now|order now|wager)\b",
     re.IGNORECASE,
 )
-_MONEY_OR_PERCENT = re.compile(r"(\d+\s?%|[$€£¥]\s?\d|\d\s?[$€£¥])")
+# Patterns that are searched in every line are written to take linear time on hostile
+# input (a 1 MB "word" of letters or digits): a repeated class never starts mid-run.
+_MONEY_OR_PERCENT = re.compile(r"(\d\s?%|[$€£¥]\s?\d|\d\s?[$€£¥])")
 _CREDIT = re.compile(
     r"(©|\(c\)\s|\bcopyright\s*(©|\(c\)|\d{4})|\bphoto(graph)?\s*(by|:|credit)|\bimage\s*(by|:|credit)|"
     r"\bcredit\s*:|\bpicture\s*:|\billustration\s*:|/\s*(shutterstock|getty|afp|reuters|ap)\b|"
     r"\b(shutterstock|getty images|istock|alamy)\b)",
     re.IGNORECASE,
 )
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"(\+?\d{1,3}[\s.-])?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b")
 _BYLINE = re.compile(
     r"^(by|written by|author:?|words by|reporting by)\s+"
@@ -140,10 +142,23 @@ def _tail_bio_start(lines: list[str]) -> int | None:
     return None
 
 
+# Scripts written without spaces between words (CJK, Thai, Lao, Khmer, Myanmar).
+_UNSPACED_SCRIPT = re.compile(
+    r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+    r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+
+
+def _enough_words_for_a_headline(line: str) -> bool:
+    """Two words or more; in scripts without spaces, a few characters of that script."""
+    return _word_count(line) >= 2 or len(_UNSPACED_SCRIPT.findall(line)) >= 4
+
+
 def choose_title(lines: list[str]) -> int | None:
     """Index of the headline: the first meaningful line that is not furniture."""
     for i, line in enumerate(lines):
-        if _word_count(line) >= 2 and len(line) <= 300 and line_junk_reason(line) is None:
+        if (_enough_words_for_a_headline(line) and len(line) <= 300
+                and line_junk_reason(line) is None):
             return i
     return None
 

@@ -9,8 +9,10 @@ every draft that leaves this module is ready to store.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +42,14 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "language": ("language", "lang"),
 }
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+# libxml2 (under lxml and trafilatura) stops building the tree this deep: the text inside
+# is silently lost, so such a page is reported as too deeply nested.
+MAX_HTML_DEPTH = 255
+# Problems of records that a JSON value can provoke: numbers too long for int, nesting too
+# deep for the decoder, values of unexpected types.
+_BAD_VALUE_ERRORS = (ValueError, TypeError, OverflowError, RecursionError)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -57,15 +67,18 @@ class UnreadableFile(Exception):
 
 def normalize_date(value: Any) -> str | None:
     """An ISO-8601 UTC timestamp for a date in any common form, or None."""
-    if value in (None, ""):
+    if value in (None, "") or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        moment = datetime.fromtimestamp(float(value), UTC)
+        try:
+            moment = datetime.fromtimestamp(float(value), UTC)
+        except (ValueError, OverflowError, OSError):  # NaN, or beyond year 1..9999
+            return None
     else:
         from dateutil import parser
 
         try:
-            moment = parser.parse(str(value))
+            moment = parser.parse(str(value)[:100])
         except (ValueError, OverflowError):
             return None
     if moment.tzinfo is None:
@@ -73,9 +86,31 @@ def normalize_date(value: Any) -> str | None:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
+# Legacy encodings considered for a file that is not UTF-8, most common first. Short texts
+# often decode cleanly in several (café crème is as valid in cp1250 as in cp1252, and the
+# detector left alone picks cp1250 for it, or stops at cp932 for KOI8-R Russian); the best
+# scoring wins, ties going to the earlier one.
+LEGACY_ENCODINGS = (
+    "cp1252", "cp1250", "cp1251", "koi8_r", "koi8_u", "cp1253", "cp1254", "cp1255",
+    "cp1256", "cp1257", "iso8859_15", "cp932", "shift_jis", "euc_jp", "gb18030", "big5",
+    "euc_kr", "cp874", "mac_roman",
+)
+_UNICODE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
+)
+
+
 def decode_text(data: bytes) -> str:
-    """Bytes to text: UTF-8 (with or without BOM), else the detected encoding."""
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """Bytes to text: UTF-8 (with or without BOM), UTF-16/32 with a BOM, else the most
+    likely legacy encoding."""
+    for bom, encoding in _UNICODE_BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise UnreadableFile(f"not valid {encoding.upper()} text") from None
+    if b"\x00" in data[:8192]:
         raise UnreadableFile("binary file (contains NUL bytes)")
     try:
         return data.decode("utf-8-sig")
@@ -83,7 +118,15 @@ def decode_text(data: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    rank = {name: i for i, name in enumerate(LEGACY_ENCODINGS)}
+    candidates = list(from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)))
+    if candidates:
+        # Among the (nearly) least chaotic decodings, the most coherent language wins.
+        least = min(m.chaos for m in candidates)
+        best = min((m for m in candidates if m.chaos <= least + 0.1),
+                   key=lambda m: (-round(m.coherence, 2), rank.get(m.encoding, len(rank))))
+    else:
+        best = from_bytes(data).best()
     if best is None:
         raise UnreadableFile("not text in any known encoding")
     return str(best)
@@ -164,12 +207,35 @@ def read_html_file(text: str, origin: str) -> ArticleDraft:
 
     draft = draft_from_html(text, origin=origin)
     if draft is None:
+        if html_depth_exceeds(text, MAX_HTML_DEPTH):
+            raise UnreadableFile(
+                f"HTML nested too deeply (more than {MAX_HTML_DEPTH} levels of tags): "
+                "no article text could be read")
         raise UnreadableFile("no article text found in the HTML")
     cleaned = clean_article_text(draft.body, title=draft.title)
     if not cleaned.body:
         raise UnreadableFile("no article text left after cleaning")
     draft.title, draft.body = cleaned.title, cleaned.body
     return draft
+
+
+_VOID_TAGS = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split())
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^<>]*?(/?)>")
+
+
+def html_depth_exceeds(text: str, limit: int) -> bool:
+    """True if tags in `text` nest deeper than `limit` (a linear scan, no parsing)."""
+    depth = 0
+    for match in _TAG.finditer(text):
+        closing, name, self_closing = match.groups()
+        if closing:
+            depth = max(0, depth - 1)
+        elif not self_closing and name.lower() not in _VOID_TAGS:
+            depth += 1
+            if depth > limit:
+                return True
+    return False
 
 
 def read_json_records(text: str, path: Path, *, lines: bool) -> FileResult:
@@ -185,11 +251,16 @@ def read_json_records(text: str, path: Path, *, lines: bool) -> FileResult:
                 records.append((f"line {number}", json.loads(line)))
             except json.JSONDecodeError as error:
                 result.problems.append(f"line {number}: malformed JSON ({error.msg})")
+            except _BAD_VALUE_ERRORS as error:
+                result.problems.append(f"line {number}: malformed JSON ({_json_problem(error)})")
     else:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             result.problems.append(f"line {error.lineno}: malformed JSON ({error.msg})")
+            return result
+        except _BAD_VALUE_ERRORS as error:
+            result.problems.append(f"malformed JSON ({_json_problem(error)})")
             return result
         items = data if isinstance(data, list) else [data]
         records = [(f"item {i}", item) for i, item in enumerate(items, start=1)]
@@ -199,36 +270,81 @@ def read_json_records(text: str, path: Path, *, lines: bool) -> FileResult:
             continue
         key = where.split()[-1]
         try:
-            result.drafts.append(draft_from_record(record, f"{path}#{key}"))
+            result.drafts.append(draft_from_record(record, f"{origin_of(path)}#{key}"))
         except UnreadableFile as error:
             result.problems.append(f"{where}: {error}")
+        except _BAD_VALUE_ERRORS as error:
+            result.problems.append(f"{where}: unusable values ({_json_problem(error)})")
     return result
 
 
+def _json_problem(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error).split(";")[0][:200]
+
+
+def origin_of(path: Path) -> str:
+    """`path` as text that can be stored and shown: bytes of a file name that are not
+    UTF-8 (which Python keeps as lone surrogates) become `\\xNN` escapes."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return text
+
+
 def read_file(path: Path, *, max_bytes: int) -> FileResult:
-    """Read one file into drafts; never raises for bad input."""
+    """Read one file into drafts; never raises for bad input.
+
+    The result's `path` is `path` as stored (see `origin_of`); it differs from `path`
+    only for a file name that is not UTF-8."""
+    name = Path(origin_of(path))
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        return FileResult(path, problems=[f"unsupported file type {suffix or '(none)'}"])
+        return FileResult(name, problems=[f"unsupported file type {suffix or '(none)'}"])
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return FileResult(path, problems=[
-                f"too large ({size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB limit)"
-            ])
-        if size == 0:
-            return FileResult(path, problems=["empty file"])
-        text = decode_text(path.read_bytes())
-        if suffix in JSON_SUFFIXES:
-            return read_json_records(text, path, lines=suffix != ".json")
-        if suffix in HTML_SUFFIXES:
-            return FileResult(path, drafts=[read_html_file(text, str(path))])
-        return FileResult(path, drafts=[read_text_file(text, str(path), markdown=suffix in {
-            ".md", ".markdown"})])
+        return _read_supported_file(path, name, suffix, max_bytes)
     except UnreadableFile as error:
-        return FileResult(path, problems=[str(error)])
-    except (OSError, RecursionError, ValueError) as error:
-        return FileResult(path, problems=[f"cannot read: {error}"])
+        return FileResult(name, problems=[str(error)])
+    except RecursionError:
+        return FileResult(name, problems=["cannot read: the file is nested too deeply"])
+    except (OSError, ValueError) as error:
+        return FileResult(name, problems=[f"cannot read: {error}"])
+    except Exception as error:  # a bug met on strange input must not stop an ingest
+        logger.exception("unexpected error while reading %s", name)
+        return FileResult(name, problems=[
+            f"cannot read: unexpected error ({type(error).__name__}: {error})"])
+
+
+def _read_supported_file(path: Path, name: Path, suffix: str, max_bytes: int) -> FileResult:
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        return FileResult(name, problems=["not a regular file"])
+    if info.st_size > max_bytes:
+        return FileResult(name, problems=[
+            f"too large ({_size(info.st_size)} > {_size(max_bytes)} limit, "
+            "see CITEBOT_MAX_FILE_MB)"
+        ])
+    if info.st_size == 0:
+        return FileResult(name, problems=["empty file"])
+    with path.open("rb") as file:
+        data = file.read(max_bytes + 1)  # the file may have grown since stat()
+    if len(data) > max_bytes:
+        return FileResult(name, problems=[
+            f"too large (over the {_size(max_bytes)} limit, see CITEBOT_MAX_FILE_MB)"])
+    text = decode_text(data)
+    if suffix in JSON_SUFFIXES:
+        return read_json_records(text, name, lines=suffix != ".json")
+    if suffix in HTML_SUFFIXES:
+        return FileResult(name, drafts=[read_html_file(text, str(name))])
+    return FileResult(name, drafts=[read_text_file(text, str(name), markdown=suffix in {
+        ".md", ".markdown"})])
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
 
 
 def iter_files(root: Path) -> Iterator[Path | tuple[Path, str]]:
