@@ -324,8 +324,8 @@ def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bo
 @main.command()
 @click.option("--token", help="Bot token from @BotFather [env TELEGRAM_BOT_TOKEN; prefer the "
               "environment or .env: flags are visible to other users of the machine].")
-@click.option("--admin-ids", help="Comma-separated Telegram user ids allowed to /reindex, /add "
-              "and /stats [env CITEBOT_ADMIN_IDS].")
+@click.option("--admin-ids", help="Comma-separated Telegram user ids allowed to /reindex, /add, "
+              "/stats, /feeds, /refresh and /remove [env CITEBOT_ADMIN_IDS].")
 @click.option("--allowed-users", help="Comma-separated user ids who may use the bot; "
               "empty = everyone, admins always [env CITEBOT_ALLOWED_USERS].")
 @click.option("--allowed-chats", help="Comma-separated chat ids (groups are negative) where "
@@ -338,6 +338,8 @@ def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bo
               "[env CITEBOT_RATE_LIMIT; default 10].")
 @click.option("--rate-window", type=float, help="The rate-limit window in seconds "
               "[env CITEBOT_RATE_WINDOW; default 60].")
+@click.option("--refresh-minutes", type=float, help="Refresh the followed feeds every N "
+              "minutes; 0 = never [env CITEBOT_REFRESH_MINUTES; default 60].")
 @click.option("--webhook-url", help="Run as a webhook at this public https URL instead of "
               "polling [env CITEBOT_WEBHOOK_URL].")
 @click.option("--webhook-secret", help="Secret token Telegram sends with each webhook call "

@@ -1,7 +1,8 @@
 """`BotConfig`: everything `citebot serve` needs, from flags, the environment or a `.env` file.
 
 This module owns reading and validating the bot's settings — token, admin ids, who may use
-the bot, Bot API URL, data dir, per-user rate limit, webhook options — with flags winning
+the bot, Bot API URL, data dir, per-user rate limit, webhook options, the feed refresh
+interval — with flags winning
 over environment
 variables, and environment variables over the `.env` file. Every problem is a `ConfigError`
 whose message can be shown as is; no message ever contains the token.
@@ -9,6 +10,7 @@ whose message can be shown as is; no message ever contains the token.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import secrets
@@ -35,6 +37,7 @@ ENV_RATE_LIMIT = "CITEBOT_RATE_LIMIT"
 ENV_RATE_WINDOW = "CITEBOT_RATE_WINDOW"
 ENV_MAX_RETRIES = "CITEBOT_TELEGRAM_MAX_RETRIES"
 ENV_PROGRESS_INTERVAL = "CITEBOT_PROGRESS_INTERVAL"
+ENV_REFRESH_MINUTES = "CITEBOT_REFRESH_MINUTES"
 ENV_WEBHOOK_URL = "CITEBOT_WEBHOOK_URL"
 ENV_WEBHOOK_SECRET = "CITEBOT_WEBHOOK_SECRET"
 ENV_WEBHOOK_LISTEN = "CITEBOT_WEBHOOK_LISTEN"
@@ -79,6 +82,9 @@ class BotConfig:
     progress_interval: float = 1.5  # at least this many seconds between progress edits
     max_question_chars: int = 1000
     webhook: WebhookConfig | None = None
+    # Minutes between two scheduled refreshes of the followed feeds; 0 turns them off.
+    # (A fraction of a minute is allowed: the tests use seconds.)
+    refresh_minutes: float = 60.0
 
     @property
     def file_url(self) -> str:
@@ -93,6 +99,11 @@ class BotConfig:
         if self.webhook:
             found.append(self.webhook.secret)
         return [s for s in found if s]
+
+    @property
+    def refresh_seconds(self) -> float:
+        """Seconds between scheduled feed refreshes (0: no scheduled refresh)."""
+        return self.refresh_minutes * 60.0
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admin_ids
@@ -142,6 +153,8 @@ class BotConfig:
                                 minimum=0),
             progress_interval=_number(pick("progress_interval", ENV_PROGRESS_INTERVAL), 1.5,
                                       ENV_PROGRESS_INTERVAL, float, minimum=0.05),
+            refresh_minutes=_number(pick("refresh_minutes", ENV_REFRESH_MINUTES), 60.0,
+                                    ENV_REFRESH_MINUTES, float, minimum=0),
             webhook=None if webhook_url is None else WebhookConfig(
                 url=parse_webhook_url(webhook_url),
                 secret=parse_webhook_secret(pick("webhook_secret", ENV_WEBHOOK_SECRET)),
@@ -259,6 +272,8 @@ def _number(
         number = kind(value)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
     if number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value!r}")
     return number

@@ -3,9 +3,10 @@ into `Library` calls (in a worker thread, so the event loop keeps serving) and r
 with what `bot.render` makes of the result.
 
 Also here: `BotServices`, the per-application state the handlers share (library, chat log,
-rate limiter, access policy, the running reindex), `access_gate`, which runs before every
-other handler and stops updates from users and chats that are not allowed, and `ReindexJob`,
-which tracks a background reindex and edits its one progress message.
+rate limiter, access policy, the running reindex or feed refresh), `access_gate`, which runs
+before every other handler and stops updates from users and chats that are not allowed,
+`ReindexJob`, which tracks a background reindex or feed refresh and edits its one progress
+message, and `scheduled_refresh`, the JobQueue job that refreshes the feeds every so often.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from telegram import (
@@ -34,7 +36,7 @@ from bot.access import AccessPolicy
 from bot.chatlog import ChatLog, LoggedAnswer
 from bot.config import BotConfig
 from bot.ratelimit import QuestionRateLimiter, Verdict
-from index.fetch import FetchError
+from index.fetch import FetchError, canonical_url
 from index.library import IngestReport, Library, NotIndexedError, Progress
 
 logger = logging.getLogger(__name__)
@@ -43,18 +45,32 @@ Context = ContextTypes.DEFAULT_TYPE
 TYPING_REFRESH_SECONDS = 4.5
 LATEST_DEFAULT, LATEST_MAX = 10, 50
 SEARCH_LIMIT = 10
+# `since:2024-01-01` / `until:2024-12` at the start of a question (or in /latest's arguments).
+DATE_FILTER = re.compile(r"(?i)(since|until):(\S*)")
+DATE_VALUE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+class DateFilterError(ValueError):
+    """A since:/until: filter that is not a date; the message says which."""
 
 
 @dataclass
 class ReindexJob:
-    """A background reindex and the message that shows its progress."""
+    """A background reindex or feed refresh (`kind`) and the message that shows its
+    progress (none for a scheduled refresh: `chat_id` is None)."""
 
     full: bool
-    chat_id: int
+    chat_id: int | None
     message_id: int = 0
+    kind: str = "reindex"  # or "refresh"
+    feeds: int = 0  # feeds being refreshed
     started: float = field(default_factory=time.monotonic)
     articles_seen: int = 0
     progress: Progress | None = None
+
+    @property
+    def what(self) -> str:
+        return "feed refresh" if self.kind == "refresh" else "reindex"
 
     def update(self, progress: Progress) -> None:
         """The Library's progress callback (called in the worker thread)."""
@@ -63,6 +79,9 @@ class ReindexJob:
         self.progress = progress
 
     def text(self) -> str:
+        if self.kind == "refresh":
+            return render.render_refresh_progress(
+                feeds=self.feeds, articles_seen=self.articles_seen, progress=self.progress)
         return render.render_reindex_progress(
             full=self.full, articles_seen=self.articles_seen, progress=self.progress
         )
@@ -169,6 +188,44 @@ def small_number(text: str, digits: int) -> int | None:
     return int(text) if re.fullmatch(rf"[0-9]{{1,{digits}}}", text) else None
 
 
+def parse_date(value: str, name: str) -> str:
+    """A since:/until: value as given (YYYY-MM-DD, YYYY-MM or YYYY), checked to be a date;
+    else DateFilterError."""
+    value = value.rstrip(",;")
+    match = DATE_VALUE.fullmatch(value)
+    try:
+        if match is None:
+            raise ValueError
+        year, month, day = match.groups()
+        date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        shown = render.shorten(value, 40) if value else " (no date given)"
+        raise DateFilterError(f"I couldn't read the date in {name}{shown}.") from None
+    return value
+
+
+def parse_date_filters(question: str) -> tuple[str, str | None, str | None]:
+    """(question, since, until) from `since:DATE` / `until:DATE` at the start of
+    `question` (either, both, in any order). Raises DateFilterError."""
+    since = until = None
+    rest = question.strip()
+    while match := DATE_FILTER.match(rest):
+        name = match.group(1).lower()
+        value = parse_date(match.group(2), f"{name}:")
+        if name == "since":
+            since = value
+        else:
+            until = value
+        rest = rest[match.end():].lstrip()
+    check_date_range(since, until)
+    return rest, since, until
+
+
+def check_date_range(since: str | None, until: str | None) -> None:
+    if since and until and since[: len(until)] > until:
+        raise DateFilterError(f"since:{since} is after until:{until}.")
+
+
 def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
@@ -218,15 +275,27 @@ async def answer_question(update: Update, context: Context, question: str,
     """Rate-limit, ask the Library, save the answer, send it with its citation buttons."""
     svc = services(context)
     chat, message = update.effective_chat, update.effective_message
-    if chat is None or message is None or not await within_rate_limit(update, context):
+    if chat is None or message is None:
+        return
+    try:
+        question, since, until = parse_date_filters(question)
+    except DateFilterError as error:
+        await reply(update, context, render.render_date_usage(str(error)))
+        return
+    if not question:
+        await reply(update, context, render.render_usage("ask"))
+        return
+    if not await within_rate_limit(update, context):
         return
     question, note = truncate_question(question, svc.config.max_question_chars)
+    note = " ".join(n for n in (render.render_date_note(since, until), note) if n) or None
     if follow_up_of is not None:
         question = follow_up_question(follow_up_of.question, question,
                                       svc.config.max_question_chars)
     async with typing(context, chat.id):
         try:
-            answer = await asyncio.to_thread(svc.library.ask, question)
+            answer = await asyncio.to_thread(svc.library.ask, question, since=since,
+                                             until=until)
         except NotIndexedError:
             await reply(update, context, render.NOT_INDEXED)
             return
@@ -389,14 +458,24 @@ async def search_command(update: Update, context: Context) -> None:
 
 
 async def latest_command(update: Update, context: Context) -> None:
-    """/latest [N] — the newest articles."""
+    """/latest [N] [since:DATE] [until:DATE] — the newest articles."""
     message = update.effective_message
     argument = command_argument(message) if message else ""
+    filters = {name.lower(): value for name, value in DATE_FILTER.findall(argument)}
+    argument = DATE_FILTER.sub(" ", argument).strip()
+    try:
+        since, until = (parse_date(filters[name], f"{name}:") if name in filters else None
+                        for name in ("since", "until"))
+        check_date_range(since, until)
+    except DateFilterError as error:
+        await reply(update, context, render.render_date_usage(str(error), "latest"))
+        return
     limit = small_number(argument, 3) if argument else LATEST_DEFAULT
     if limit is None or not 1 <= limit <= LATEST_MAX:
         await reply(update, context, render.render_usage("latest"))
         return
-    articles = await asyncio.to_thread(services(context).library.latest, limit)
+    articles = await asyncio.to_thread(services(context).library.latest, limit,
+                                       since=since, until=until)
     await reply(update, context, render.render_latest(articles))
 
 
@@ -494,7 +573,7 @@ async def stats_command(update: Update, context: Context) -> None:
 def busy_text(svc: BotServices) -> str | None:
     """Why a reindex or ingest can't start now, or None."""
     if svc.reindex is not None:
-        return render.render_busy(svc.reindex.text())
+        return render.render_busy(svc.reindex.text(), svc.reindex.what)
     if svc.ingesting or svc.library.is_busy():
         return render.render_busy(None)
     return None
@@ -528,10 +607,25 @@ async def reindex_command(update: Update, context: Context) -> None:
 
 
 async def run_reindex(context: Context, svc: BotServices, job: ReindexJob) -> None:
-    """Reindex in a worker thread; edit the progress message at most once per interval
-    (only when its text changed), then once more with the report."""
-    work = asyncio.ensure_future(
-        asyncio.to_thread(svc.library.reindex, full=job.full, progress=job.update))
+    """Reindex in a worker thread, showing its progress (see `run_job`)."""
+    await run_job(context, svc, job,
+                  lambda: svc.library.reindex(full=job.full, progress=job.update),
+                  lambda report: render.render_reindex_report(report, full=job.full))
+
+
+async def run_refresh(context: Context, svc: BotServices, job: ReindexJob) -> None:
+    """Refresh the feeds in a worker thread, showing its progress (see `run_job`)."""
+    await run_job(context, svc, job, lambda: svc.library.refresh(progress=job.update),
+                  render.render_refresh_report)
+
+
+async def run_job(context: Context, svc: BotServices, job: ReindexJob,
+                  work_in_thread: Callable[[], IngestReport],
+                  final_text: Callable[[IngestReport], str]) -> None:
+    """Run `job`'s Library work in a worker thread; edit the progress message at most once
+    per interval (only when its text changed), then once more with the report. Errors are
+    logged and shown, never raised: `svc.reindex` is cleared in any case."""
+    work = asyncio.ensure_future(asyncio.to_thread(work_in_thread))
     shown = job.text()
     try:
         while not work.done():
@@ -539,22 +633,25 @@ async def run_reindex(context: Context, svc: BotServices, job: ReindexJob) -> No
             if not work.done() and job.text() != shown:
                 shown = job.text()
                 await edit_quietly(context, job, shown)
-        final = render.render_reindex_report(work.result(), full=job.full)
-        logger.info("reindex finished: %s", work.result().summary())
+        final = final_text(work.result())
+        logger.info("%s finished: %s", job.what, work.result().summary())
     except Exception as error:
-        logger.exception("reindex failed")
-        final = render.render_failure("Reindex failed", error)
+        logger.exception("%s failed", job.what)
+        final = render.render_failure(f"{job.what.capitalize()} failed", error)
     finally:
         svc.reindex = None
     await edit_quietly(context, job, final)
 
 
 async def edit_quietly(context: Context, job: ReindexJob, text: str) -> None:
-    """Edit the progress message; a failed edit is logged, not fatal to the reindex."""
+    """Edit the progress message (if the job has one); a failed edit is logged, not fatal
+    to the job."""
+    if job.chat_id is None or not job.message_id:
+        return
     try:
         await context.bot.edit_message_text(text, job.chat_id, job.message_id)
     except TelegramError as error:
-        logger.warning("could not edit the reindex progress message: %s", error)
+        logger.warning("could not edit the %s progress message: %s", job.what, error)
 
 
 async def add_command(update: Update, context: Context) -> None:
@@ -601,6 +698,172 @@ async def ingest_target(library: Library, target: str) -> IngestReport:
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {target}")
     return await asyncio.to_thread(library.ingest, [path])
+
+
+# --------------------------------------------------------------------------------------
+# Admin: feeds, refresh, remove
+# --------------------------------------------------------------------------------------
+
+
+def user_label(update: Update) -> str:
+    user = update.effective_user
+    return str(user.id) if user else "?"
+
+
+async def feeds_command(update: Update, context: Context) -> None:
+    """/feeds (admins): list the followed feeds; /feeds add URL; /feeds remove URL."""
+    message = update.effective_message
+    if message is None or not await is_admin_or_refuse(update, context, "feeds"):
+        return
+    svc = services(context)
+    words = command_argument(message).split()
+    if not words:
+        feeds = await asyncio.to_thread(svc.library.feeds)
+        await reply(update, context, render.render_feeds(feeds))
+        return
+    action = words[0].lower()
+    if len(words) != 2 or action not in ("add", "remove"):
+        await reply(update, context, render.render_usage("feeds"))
+        return
+    url = words[1]
+    if action == "add":
+        await follow_feed(update, context, svc, url)
+    else:
+        await unfollow_feed(update, context, svc, url)
+
+
+async def follow_feed(update: Update, context: Context, svc: BotServices, url: str) -> None:
+    """Follow the feed at `url` (polled once by `Library.add_feed` to check it)."""
+    existing = await asyncio.to_thread(svc.library.feed, url)
+    if existing is not None:
+        await reply(update, context, render.render_feed_added(existing, already=True))
+        return
+    if (busy := busy_text(svc)) is not None:
+        await reply(update, context, busy)
+        return
+    chat = update.effective_chat
+    svc.ingesting = True
+    try:
+        async with typing(context, chat.id if chat else 0):
+            feed = await asyncio.to_thread(svc.library.add_feed, url)
+    except FetchError as error:
+        logger.info("could not follow feed %s: %s", url, error)
+        text = render.render_failure(f"Could not follow {url}", error)
+    else:
+        logger.info("feed %s followed by user %s", feed.url, user_label(update))
+        text = render.render_feed_added(feed, already=False)
+    finally:
+        svc.ingesting = False
+    await reply(update, context, text)
+
+
+async def unfollow_feed(update: Update, context: Context, svc: BotServices, url: str) -> None:
+    """Stop following the feed at `url`; its articles stay."""
+    if (busy := busy_text(svc)) is not None:
+        await reply(update, context, busy)
+        return
+    svc.ingesting = True
+    try:
+        feed = await asyncio.to_thread(svc.library.feed, url)
+        report = await asyncio.to_thread(svc.library.remove_feed, url) if feed else None
+    finally:
+        svc.ingesting = False
+    if report is None:
+        feed = None
+    else:
+        logger.info("feed %s unfollowed by user %s", url, user_label(update))
+    await reply(update, context, render.render_feed_removed(url, feed))
+
+
+async def refresh_command(update: Update, context: Context) -> None:
+    """/refresh (admins): poll the feeds now, in the background, editing one progress
+    message like /reindex."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or not await is_admin_or_refuse(
+            update, context, "refresh"):
+        return
+    if command_argument(message):
+        await reply(update, context, render.render_usage("refresh"))
+        return
+    svc = services(context)
+    feeds = await asyncio.to_thread(svc.library.feeds)
+    if (busy := busy_text(svc)) is not None:  # after the await: nothing may start between
+        await reply(update, context, busy)
+        return
+    if not feeds:
+        await reply(update, context, render.render_no_feeds())
+        return
+    job = svc.reindex = ReindexJob(full=False, chat_id=chat.id, kind="refresh",
+                                   feeds=len(feeds))
+    try:
+        sent = await reply(update, context, job.text())
+    except BaseException:
+        svc.reindex = None
+        raise
+    job.message_id = sent[0].message_id
+    logger.info("feed refresh started by user %s", user_label(update))
+    context.application.create_task(run_refresh(context, svc, job), update=update,
+                                    name="citebot-refresh")
+
+
+async def scheduled_refresh(context: Context) -> None:
+    """The JobQueue job: refresh the feeds (no progress message), unless a reindex, refresh
+    or ingest is running; the report goes to the log. Never raises."""
+    svc = services(context)
+    try:
+        feeds = await asyncio.to_thread(svc.library.feeds)
+        if not feeds:
+            logger.debug("scheduled feed refresh: no feeds are followed")
+            return
+        if busy_text(svc) is not None:
+            logger.info("scheduled feed refresh skipped: %s is running",
+                        f"a {svc.reindex.what}" if svc.reindex else "an ingest or removal")
+            return
+        job = svc.reindex = ReindexJob(full=False, chat_id=None, kind="refresh",
+                                       feeds=len(feeds))
+        logger.info("scheduled feed refresh of %d feeds started", len(feeds))
+        await run_refresh(context, svc, job)
+    except Exception:
+        logger.exception("scheduled feed refresh failed")
+
+
+def removal_candidates(target: str) -> list[str]:
+    """The origins `/remove TARGET` tries: TARGET itself and, for a URL, its canonical form
+    (the origin a fetched page is stored under)."""
+    candidates = [target]
+    if is_web_address(target):
+        with suppress(FetchError, ValueError):
+            canonical = canonical_url(target)
+            if canonical not in candidates:
+                candidates.append(canonical)
+    return candidates
+
+
+async def remove_command(update: Update, context: Context) -> None:
+    """/remove ORIGIN_OR_URL (admins): delete one article with its passages and vectors."""
+    message = update.effective_message
+    if message is None or not await is_admin_or_refuse(update, context, "remove"):
+        return
+    target = command_argument(message)
+    if not target:
+        await reply(update, context, render.render_usage("remove"))
+        return
+    svc = services(context)
+    if (busy := busy_text(svc)) is not None:
+        await reply(update, context, busy)
+        return
+    svc.ingesting = True
+    removed = None
+    try:
+        for origin in removal_candidates(target):
+            if await asyncio.to_thread(svc.library.remove, origin):
+                removed = origin
+                break
+    finally:
+        svc.ingesting = False
+    if removed is not None:
+        logger.info("article %s removed by user %s", removed, user_label(update))
+    await reply(update, context, render.render_removed(target, removed))
 
 
 # --------------------------------------------------------------------------------------

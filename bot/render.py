@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from index.answer import Answer, Citation
 from index.library import IngestReport, Progress
-from index.store import StoredArticle
+from index.store import StoredArticle, StoredFeed
 
 MAX_MESSAGE_UTF16 = 4096
 MAX_CALLBACK_DATA_BYTES = 64
@@ -41,20 +41,33 @@ EXAMPLE_QUESTIONS = (
     "What kind of AI chips does Huawei want to focus on?",
 )
 USAGE = {
-    "ask": "/ask QUESTION — answer a question from the articles, with sources",
+    "ask": "/ask QUESTION — answer a question from the articles, with sources; start it "
+           "with since:YYYY-MM-DD and/or until:YYYY-MM-DD to use only the articles "
+           "published in that range",
     "source": "/source N — show the exact quote behind source [N] of my last answer "
               "(reply to an older answer to look up one of its sources)",
     "search": "/search WORDS — list the articles that mention these words",
-    "latest": "/latest [N] — the newest articles (default 10, at most 50)",
+    "latest": "/latest [N] [since:YYYY-MM-DD] [until:YYYY-MM-DD] — the newest articles "
+              "(default 10, at most 50), optionally only those published in that range",
     "help": "/help — what I can do",
     "start": "/start — hello and how to ask",
     "reindex": "/reindex [full] — re-read every source and rebuild the index "
                "(full: re-embed everything)",
     "add": "/add PATH_OR_URL — add a file, a folder or a web article",
     "stats": "/stats — articles, passages, model and last reindex",
+    "feeds": "/feeds [add URL | remove URL] — list the followed RSS/Atom feeds, follow a "
+             "new one, or stop following one (its articles stay)",
+    "refresh": "/refresh — poll the followed feeds now and add their new and changed "
+               "articles",
+    "remove": "/remove ORIGIN_OR_URL — delete one article (its URL, or its origin as the "
+              "CLI shows it) so that it is no longer cited",
 }
 PUBLIC_COMMANDS = ("ask", "source", "search", "latest", "help")
-ADMIN_COMMANDS = ("stats", "reindex", "add")
+ADMIN_COMMANDS = ("stats", "reindex", "add", "feeds", "refresh", "remove")
+DATE_FORMAT_HINT = ("Write dates as YYYY-MM-DD (or YYYY-MM, YYYY), e.g. "
+                    "since:2024-01-01 until:2024-12-31.")
+ALSO_REPORTED_SHOWN = 5
+REPORT_ITEMS_SHOWN = 5
 
 # Control characters, lone surrogates, and the bidi embedding/override/isolate controls
 # (U+202A-U+202E, U+2066-U+2069) that can make shown text read differently from what it is.
@@ -152,8 +165,32 @@ def source_line(citation: Citation) -> str:
     parts += [escape(x) for x in (citation.outlet, format_date(citation.published_at)) if x]
     line = f"[{citation.n}] " + " · ".join(parts)
     if citation.also_reported_by:
-        line += f" <i>(also reported by {escape(', '.join(citation.also_reported_by))})</i>"
+        line += f" <i>(also reported by {escape(also_reported_by(citation))})</i>"
     return line
+
+
+def also_reported_by(citation: Citation) -> str:
+    """The other outlets that ran the cited story, for display: each outlet once, a web
+    origin by its host, a file by its name (never a server path), at most a few named."""
+    names: list[str] = []
+    for entry in citation.also_reported_by:
+        name = _reporter_name(entry)
+        if name and name not in names:
+            names.append(name)
+    shown = ", ".join(names[:ALSO_REPORTED_SHOWN])
+    if len(names) > ALSO_REPORTED_SHOWN:
+        shown += f" and {len(names) - ALSO_REPORTED_SHOWN} more"
+    return shown
+
+
+def _reporter_name(entry: str) -> str:
+    entry = " ".join(clean_text(entry).split())
+    if _is_web_url(entry):
+        host = urlsplit(entry).hostname or entry
+        return host.removeprefix("www.")
+    if entry.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:[\\/]", entry):
+        return re.split(r"[\\/]", entry.split("#", 1)[0].rstrip("\\/"))[-1] or entry
+    return shorten(entry, 80)
 
 
 def citation_callback_data(answer_id: int, n: int) -> str:
@@ -260,7 +297,7 @@ def citation_html(citation: Citation, body: str | None) -> str:
     lines.append(link("Read the article", where) if _is_web_url(where)
                  else f"Source: {escape(where)}")
     if citation.also_reported_by:
-        lines.append(f"<i>Also reported by {escape(', '.join(citation.also_reported_by))}</i>")
+        lines.append(f"<i>Also reported by {escape(also_reported_by(citation))}</i>")
     found = quote_in_context(citation, body)
     if found is None:
         quote = f"<blockquote><b>{escape(citation.quote)}</b></blockquote>"
@@ -363,7 +400,8 @@ def render_help(*, is_admin: bool) -> str:
         *(escape(USAGE[c]) for c in commands),
     ]
     if is_admin:
-        lines.append("<i>(stats, reindex and add are for admins only)</i>")
+        names = ", ".join(ADMIN_COMMANDS[:-1]) + " and " + ADMIN_COMMANDS[-1]
+        lines.append(f"<i>({names} are for admins only)</i>")
     return "\n".join(lines)
 
 
@@ -453,10 +491,127 @@ def render_failure(what: str, error: BaseException | str) -> str:
     return f"❌ <b>{escape(what)}</b>\n{escape(shorten(str(error), 600))}"
 
 
-def render_busy(current_progress: str | None) -> str:
+def render_busy(current_progress: str | None, what: str = "reindex") -> str:
+    """`what` ("reindex" or "feed refresh") is running: try again later."""
     if current_progress is None:
         return "I'm busy adding articles right now; please try again in a moment."
-    return "A reindex is already running:\n\n" + current_progress
+    return f"A {escape(what)} is already running:\n\n" + current_progress
+
+
+# --------------------------------------------------------------------------------------
+# Feeds and removal
+# --------------------------------------------------------------------------------------
+
+
+def format_time(timestamp: str | None) -> str:
+    """`YYYY-MM-DD HH:MM UTC` of an ISO UTC timestamp (as the store writes them)."""
+    if not timestamp:
+        return "never"
+    if re.match(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", timestamp):
+        suffix = " UTC" if timestamp.endswith(("+00:00", "Z")) else ""
+        return timestamp[:10] + " " + timestamp[11:16] + suffix
+    return shorten(timestamp, 40)
+
+
+def render_feeds(feeds: Sequence[StoredFeed]) -> list[str]:
+    """The followed feeds: title, URL, items read, last poll and last error."""
+    if not feeds:
+        return ["I'm not following any feeds. Add one with /feeds add URL."]
+    lines = [f"<b>Followed feeds ({len(feeds)})</b>"]
+    for number, feed in enumerate(feeds, start=1):
+        lines.append("")
+        lines.append(f"{number}. <b>{escape(shorten(feed.title or 'Untitled feed', 120))}</b>")
+        lines.append(escape(shorten(feed.url, 300)))
+        lines.append(f"Items read: {feed.items} · last polled: "
+                     f"{escape(format_time(feed.last_polled_at))}")
+        if feed.last_error:
+            lines.append(f"⚠️ Last error: {escape(shorten(feed.last_error, 300))}")
+    return split_html("\n".join(lines))
+
+
+def render_feed_added(feed: StoredFeed, *, already: bool) -> str:
+    name = escape(shorten(feed.title or "Untitled feed", 120))
+    if already:
+        return f"I'm already following {name} ({escape(feed.url)})."
+    return (f"✅ Now following <b>{name}</b>\n{escape(feed.url)}\n"
+            "Its items are read by the next refresh (/refresh to read them now).")
+
+
+def render_feed_removed(url: str, feed: StoredFeed | None) -> str:
+    if feed is None:
+        return f"I'm not following {escape(url)}: /feeds lists the feeds I follow."
+    name = escape(shorten(feed.title or "Untitled feed", 120))
+    return (f"Stopped following <b>{name}</b> ({escape(feed.url)}). "
+            "The articles it brought stay in the collection.")
+
+
+def render_removed(target: str, removed: str | None) -> str:
+    if removed is None:
+        return (f"No article is stored under {escape(shorten(target, 300))}: nothing was "
+                "removed.")
+    text = f"🗑 Removed {escape(shorten(removed, 300))}: it will no longer be cited."
+    if not _is_web_url(removed):
+        text += ("\n<i>It came from a file: /reindex reads it again as long as the file is "
+                 "in an ingested folder.</i>")
+    return text
+
+
+def render_refresh_progress(*, feeds: int, articles_seen: int, progress: Progress | None
+                            ) -> str:
+    """The /refresh progress message (identical progress gives identical text)."""
+    plural = "feed" if feeds == 1 else "feeds"
+    lines = [f"🔄 <b>Refreshing {feeds} {plural}…</b>"]
+    stage = progress.stage if progress else "fetching"
+    if stage == "fetching":
+        lines.append("Fetching the feeds and their new articles…")
+    else:
+        lines.append(f"Articles stored: {articles_seen}")
+    if stage == "embedding" and progress:
+        lines.append(f"Embedded: {progress.done} / {progress.total} passages and sentences "
+                     f"({progress.percent:.0f}%)")
+    elif stage == "indexing":
+        lines.append("Building the new index…")
+    return "\n".join(lines)
+
+
+def render_refresh_report(report: IngestReport) -> str:
+    """Added / updated / unchanged / skipped (with reasons, the list cut) and duration."""
+    lines = [
+        f"✅ <b>Feeds refreshed</b> in {report.seconds:.1f} s",
+        f"Added {report.added} · updated {report.updated} · unchanged {report.unchanged} "
+        f"· skipped {len(report.skipped)}",
+    ]
+    if report.added or report.updated:
+        lines.append(f"Passages embedded: {report.embedded} · vectors in the index: "
+                     f"{report.vectors}")
+    elif not report.skipped:
+        lines.append("Nothing new: no feed has new or changed items.")
+    for where, reason in report.skipped[:REPORT_ITEMS_SHOWN]:
+        lines.append(f"• {escape(shorten(source_name(where, None), 160))}: "
+                     f"{escape(shorten(reason, 200))}")
+    if len(report.skipped) > REPORT_ITEMS_SHOWN:
+        lines.append(f"• … and {len(report.skipped) - REPORT_ITEMS_SHOWN} more")
+    return "\n".join(lines)
+
+
+def render_no_feeds() -> str:
+    return "I'm not following any feeds, so there is nothing to refresh: /feeds add URL."
+
+
+def render_date_usage(problem: str, command: str = "ask") -> str:
+    """A malformed since:/until: filter: what is wrong, how to write it, the usage."""
+    return f"{escape(problem)} {escape(DATE_FORMAT_HINT)}\n\n{render_usage(command)}"
+
+
+def render_date_note(since: str | None, until: str | None) -> str | None:
+    """The note above an answer limited to a date range."""
+    if since and until:
+        return f"Only articles published from {since} to {until}."
+    if since:
+        return f"Only articles published since {since}."
+    if until:
+        return f"Only articles published until {until}."
+    return None
 
 
 # --------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Wiring of the Telegram bot: `build_application` connects the handlers of `bot.handlers`
-to python-telegram-bot (rate limiter, defaults, commands menu, error handler), and `serve`
-runs it by long polling or as a webhook.
+to python-telegram-bot (rate limiter, defaults, commands menu, error handler, the repeating
+feed refresh job), and `serve` runs it by long polling or as a webhook.
 
 This module also owns the logging guard: the bot token (and webhook secret) is redacted
 from every log record — message, arguments and traceback — because PTB and httpx put
@@ -41,7 +41,11 @@ logger = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 CONCURRENT_UPDATES = 8
+FIRST_REFRESH_DELAY = 60.0  # seconds after start of the first scheduled feed refresh
+REFRESH_JOB_NAME = "citebot-feed-refresh"
 REDACTED = "[redacted]"
+# The menu everyone sees: the admin commands (stats, reindex, add, feeds, refresh, remove)
+# are left out of it on purpose; /help lists them to admins.
 BOT_COMMANDS = [
     BotCommand("ask", "Ask a question about the articles"),
     BotCommand("source", "Show the quote behind source N of an answer"),
@@ -85,7 +89,24 @@ def build_application(config: BotConfig, library: Library) -> Application:
         access=AccessPolicy.from_config(config),
     )
     add_handlers(application)
+    schedule_feed_refresh(application, config)
     return application
+
+
+def schedule_feed_refresh(application: Application, config: BotConfig) -> None:
+    """Refresh the followed feeds every `config.refresh_minutes` (the first run a minute
+    after start, or sooner for shorter intervals); 0 turns it off."""
+    seconds = config.refresh_seconds
+    if seconds <= 0:
+        logger.info("scheduled feed refresh is off")
+        return
+    if application.job_queue is None:
+        logger.warning("no job queue (install python-telegram-bot[job-queue]): the feeds "
+                       "are refreshed only by /refresh")
+        return
+    application.job_queue.run_repeating(
+        handlers.scheduled_refresh, interval=seconds, first=min(seconds, FIRST_REFRESH_DELAY),
+        name=REFRESH_JOB_NAME)
 
 
 def add_handlers(application: Application) -> None:
@@ -103,6 +124,9 @@ def add_handlers(application: Application) -> None:
         "stats": handlers.stats_command,
         "reindex": handlers.reindex_command,
         "add": handlers.add_command,
+        "feeds": handlers.feeds_command,
+        "refresh": handlers.refresh_command,
+        "remove": handlers.remove_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=new_messages))
