@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from index import vectors  # noqa: E402
 from index.config import Settings  # noqa: E402
 from index.evaluate import evaluate, load_questions  # noqa: E402
-from index.library import Library  # noqa: E402
+from index.library import Library, Progress  # noqa: E402
 
 
 def percentile(values: list[float], percent: float) -> float:
@@ -47,19 +47,55 @@ def percentile(values: list[float], percent: float) -> float:
 
 
 def index_corpus(library: Library, corpus: Path) -> dict[str, float]:
+    """Index `corpus` from scratch: seconds in all and by stage (reading + storing,
+    embedding, building + writing the index), and the tokens the model read."""
+    marks: dict[str, float] = {}
+
+    def progress(step: Progress) -> None:
+        now = time.perf_counter()
+        marks.setdefault(f"{step.stage}-first", now)
+        marks[f"{step.stage}-last"] = now
+
     started = time.perf_counter()
-    report = library.ingest([corpus])
+    report = library.ingest([corpus], progress=progress)
     seconds = time.perf_counter() - started
-    texts = [row[0] for row in library.store.db.execute(
-        "SELECT a.title || char(10) || p.text FROM passages p JOIN articles a "
-        "ON a.id = p.article_id")]
-    tokens = sum(min(library.embedder.count_tokens(t), library.embedder.max_tokens)
-                 for t in texts)
+    read_end = marks.get("reading-last", started)
+    embed_end = marks.get("indexing-first", read_end)
+    passages = [text for _key, text in library.store.passage_inputs()]
+    sentences = [text for _key, text in library.store.sentence_keys()]
+    lengths = library.embedder.input_lengths(passages + sentences)
+    tokens = sum(lengths)
+    embed_s = embed_end - read_end
     return {
-        "articles": report.added, "passages": len(texts), "tokens": tokens,
-        "seconds": round(seconds, 2), "passages_per_s": round(len(texts) / seconds, 1),
+        "articles": report.added, "passages": len(passages), "sentences": len(sentences),
+        "tokens": tokens, "passage_tokens": sum(lengths[: len(passages)]),
+        "seconds": round(seconds, 2), "passages_per_s": round(len(passages) / seconds, 1),
         "tokens_per_s": round(tokens / seconds, 1),
+        "stages_s": {"read_and_store": round(read_end - started, 2),
+                     "embed": round(embed_s, 2),
+                     "build_and_write_index": round(
+                         marks.get("indexing-last", embed_end) - embed_end, 2)},
+        "embed_tokens_per_s": round(tokens / embed_s, 1) if embed_s > 0 else 0.0,
     }
+
+
+def save_vectors(library: Library, questions: list, path: Path) -> None:
+    """The real vectors of this run (passages, sentences, dev questions) for
+    bench/bench_scale.py's recall check on real data."""
+    import faiss
+    import numpy as np
+
+    from index.store import sentence_model
+
+    index = library.live_index()
+    inner = faiss.downcast_index(index.index)
+    passages = inner.reconstruct_n(0, inner.ntotal)
+    keys = [key for key, _text in library.store.sentence_keys()]
+    dim = passages.shape[1]
+    sentences = library.cache.fill(sentence_model(library.settings.model), keys, dim)
+    queries = np.stack([library.embedder.embed_query(q.question) for q in questions])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, passages=passages, sentences=sentences, questions=queries)
 
 
 def timed_reindex(library: Library) -> dict[str, float]:
@@ -120,6 +156,25 @@ def product_run(library: Library, questions: list, corpus: Path) -> dict[str, ob
     return metrics
 
 
+def torch_query_check(library: Library, questions: list, corpus: Path) -> dict[str, object]:
+    """The dev questions again on the same index with questions embedded by torch instead
+    of ONNX Runtime: the quality must not change (the query backend is kept only if so)."""
+    import index.library as library_module
+    from index.embed import Embedder
+
+    torch_embedder = Embedder(library.settings.model, query_backend="torch",
+                              bulk_backend="torch")
+    original = library_module.shared_embedder
+    library_module.shared_embedder = lambda name: torch_embedder  # type: ignore[assignment]
+    try:
+        metrics = evaluate(library, questions, corpus).metrics()
+    finally:
+        library_module.shared_embedder = original
+    keys = ("hit_at_1", "hit_at_5", "mrr_at_10", "span_recall", "citation_precision",
+            "abstention", "false_abstention")
+    return {key: metrics.get(key) for key in keys}
+
+
 def model_load_seconds(settings: Settings) -> float:
     from index.embed import Embedder
 
@@ -165,6 +220,8 @@ def main() -> None:
     parser.add_argument("--questions", type=Path,
                         default=ROOT.parent / "shared/eval/bbc_dev.jsonl")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--save-vectors", type=Path, default=None,
+                        help="also save the real vectors (.npz) for bench_scale.py")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         corpus = Path(scratch) / "bbc"
@@ -186,6 +243,10 @@ def main() -> None:
         questions = load_questions(args.questions)
         result["baseline_dense"] = dense_baseline(library, questions, corpus)
         result["product"] = product_run(library, questions, corpus)
+        result["vector_index"] = vectors.describe(library.live_index())
+        result["quality_torch_queries"] = torch_query_check(library, questions, corpus)
+        if args.save_vectors:
+            save_vectors(library, questions, args.save_vectors)
         library.close()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench-index.json").write_text(json.dumps(result, indent=2))

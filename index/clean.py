@@ -103,13 +103,14 @@ def line_junk_reason(line: str) -> str | None:
     """Why a single line is page furniture rather than story, or None if it is story."""
     if not _has_letters(line) and not re.search(r"\d", line):
         return "empty widget"
-    if (_EMAIL.search(line) or _PHONE.search(line)) and _word_count(line) <= 30:
+    # (cheap word counts first: most story lines are too long to be furniture)
+    if _word_count(line) <= 30 and (_EMAIL.search(line) or _PHONE.search(line)):
         return "contact details"
-    if _CREDIT.search(line) and _word_count(line) <= 15:
+    if _word_count(line) <= 15 and _CREDIT.search(line):
         return "image credit"
     stripped = line.lstrip("•·-–*|>#📍👉➡️🔔📢✅📰 ").strip()
     looks_like_widget = stripped != line or _word_count(stripped) <= 8
-    if _CHROME_PHRASES.search(stripped) and looks_like_widget and _word_count(stripped) <= 25:
+    if looks_like_widget and _word_count(stripped) <= 25 and _CHROME_PHRASES.search(stripped):
         return "share or follow prompt"
     if (
         _PROMO_WORDS.search(line)

