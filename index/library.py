@@ -179,7 +179,6 @@ class Library:
             if build_index:
                 self._update_index(report, progress, full=False)
             report.seconds = time.perf_counter() - started
-        self._prune_cache()
         return report
 
     def reindex(self, *, full: bool = False, progress: ProgressCallback | None = None
@@ -209,7 +208,6 @@ class Library:
             self._store_fetched([draft], report, progress)
             self._update_index(report, progress, full=False)
             report.seconds = time.perf_counter() - started
-        self._prune_cache()
         return report
 
     def ingest_urls(self, urls: Iterable[str], *, build_index: bool = True,
@@ -232,7 +230,6 @@ class Library:
             if build_index and drafts:
                 self._update_index(report, progress, full=False)
             report.seconds = time.perf_counter() - started
-        self._prune_cache()
         return report
 
     def _store_fetched(self, drafts: Iterable[ArticleDraft], report: IngestReport,
@@ -317,7 +314,6 @@ class Library:
             if report.added or report.updated:
                 self._update_index(report, progress, full=False)
             report.seconds = time.perf_counter() - started
-        self._prune_cache()
         return report
 
     def _apply_feed_changes(self, change: FeedChanges, report: IngestReport,
@@ -427,7 +423,9 @@ class Library:
         return int(recorded)
 
     def _prune_cache(self) -> None:
-        """Drop cached vectors that no stored passage or sentence uses any more."""
+        """Drop cached vectors that no stored passage or sentence uses any more. Only
+        `reindex` prunes (maintenance), so a question answered from the snapshot before a
+        write rarely finds a vector it needs already gone; one that does abstains."""
         with self._write_lock:
             model = self.settings.model
             self.cache.prune(model, {key for key, _text in self.store.passage_inputs()})
@@ -437,9 +435,11 @@ class Library:
     def _embed_and_cache(self, missing: list[tuple[str, str, str]],
                          progress: ProgressCallback | None) -> None:
         """Embed (namespace, key, text) items in slices, saving each slice to the cache at
-        once (its own file and commit): a killed run keeps its work."""
+        once (its own file and commit): a killed run keeps its work. Shortest first, so a
+        slice holds texts of similar length and its batches waste little on padding."""
         done = 0
         slice_size = self.settings.embed_slice
+        missing = sorted(missing, key=lambda item: len(item[2]))
         for first in range(0, len(missing), slice_size):
             batch = missing[first : first + slice_size]
             matrix = self.embedder.embed([text for _, _, text in batch])

@@ -243,6 +243,7 @@ def test_questions_are_answered_during_a_real_reindex(baseline: dict) -> None:
     reader = Library(Settings.from_env(data_dir=store))
     errors: list[BaseException] = []
     answered: list[str] = []
+    thread_started = False
 
     def reindex() -> None:
         try:
@@ -253,9 +254,12 @@ def test_questions_are_answered_during_a_real_reindex(baseline: dict) -> None:
     thread = threading.Thread(target=reindex)
     try:
         thread.start()
+        thread_started = True
         while thread.is_alive() or not answered:
             answer = reader.ask(QUESTIONS[0])
-            assert "150,000" in answer.answer
+            assert "150,000" in answer.answer, (
+                answer.abstained, [(h.article.title, h.dense) for h in answer.retrieved[:3]],
+                reader.store.get_meta("index_generation"), thread.is_alive())
             for citation in answer.citations:
                 article = reader.store.article(citation.article_id)
                 assert article is not None
@@ -270,6 +274,8 @@ def test_questions_are_answered_during_a_real_reindex(baseline: dict) -> None:
         assert np.array_equal(np.sort(ids), np.array(
             sorted(r[0] for r in reader.store.db.execute("SELECT id FROM passages"))))
     finally:
+        if thread_started:
+            thread.join()
         writer.close()
         reader.close()
 
