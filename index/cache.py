@@ -9,13 +9,13 @@ are never wrong, only unused; `prune` drops those no passage or sentence needs a
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import sqlite_utils
+
+from index.connections import PerThreadDatabase
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS embeddings (
     model TEXT NOT NULL,
@@ -33,32 +33,16 @@ class EmbeddingCache:
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / self.FILENAME
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._connections = PerThreadDatabase(self.path)
         self.db.execute(_SCHEMA)
 
     @property
     def db(self) -> sqlite_utils.Database:
-        database = getattr(self._local, "db", None)
-        if database is None:
-            connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False,
-                                         isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA busy_timeout=30000")
-            database = sqlite_utils.Database(connection)
-            self._local.db = database
-            with self._lock:
-                self._connections.append(connection)
-        return database
+        """This thread's connection (see `index.connections`)."""
+        return self._connections.database
 
     def close(self) -> None:
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._connections.close()
 
     def keys(self, model: str) -> set[str]:
         """Every cached key of `model`."""

@@ -26,6 +26,7 @@ from index import dedupe
 from index.article import ArticleDraft
 from index.cache import EmbeddingCache
 from index.chunk import make_passages, split_sentences
+from index.connections import PerThreadDatabase
 
 SCHEMA_VERSION = 3
 
@@ -210,28 +211,13 @@ class Store:
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / self.FILENAME
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._connections = PerThreadDatabase(self.path, foreign_keys=True)
         self._migrate()
 
     @property
     def db(self) -> sqlite_utils.Database:
-        """This thread's connection: each thread reads and writes through its own, so a
-        background reindex never shares a transaction with a question being answered."""
-        database = getattr(self._local, "db", None)
-        if database is None:
-            connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False,
-                                         isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            connection.execute("PRAGMA busy_timeout=30000")
-            database = sqlite_utils.Database(connection)
-            self._local.db = database
-            with self._lock:
-                self._connections.append(connection)
-        return database
+        """This thread's connection (see `index.connections`)."""
+        return self._connections.database
 
     # -- schema -----------------------------------------------------------------------
 
@@ -282,11 +268,7 @@ class Store:
         connection.execute("COMMIT")
 
     def close(self) -> None:
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._connections.close()
 
     # -- meta -------------------------------------------------------------------------
 

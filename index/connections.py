@@ -1,0 +1,49 @@
+"""One SQLite connection per thread for a database file, in WAL mode.
+
+Each thread reads and writes through its own connection, so a background reindex never
+shares a transaction with a question being answered, and readers keep reading the last
+committed state while a writer works. Used by the store and the embedding cache.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import sqlite_utils
+
+
+class PerThreadDatabase:
+    """`database` gives this thread's sqlite-utils Database for `path`; `close` closes all."""
+
+    def __init__(self, path: Path, *, foreign_keys: bool = False) -> None:
+        self.path = path
+        self._foreign_keys = foreign_keys
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @property
+    def database(self) -> sqlite_utils.Database:
+        database = getattr(self._local, "db", None)
+        if database is None:
+            connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False,
+                                         isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA busy_timeout=30000")
+            if self._foreign_keys:
+                connection.execute("PRAGMA foreign_keys=ON")
+            database = sqlite_utils.Database(connection)
+            self._local.db = database
+            with self._lock:
+                self._connections.append(connection)
+        return database
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
