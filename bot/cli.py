@@ -151,7 +151,7 @@ def _format_answer(answer: Answer) -> str:
             meta = " · ".join(x for x in (c.title, c.outlet, (c.published_at or "")[:10]) if x)
             lines.append(f"[{c.n}] {meta}")
             lines.append(f"    {c.url or c.origin}")
-            lines.append(f"    “{c.quote}”")
+            lines.extend(f"    “{quote}”" for quote in c.quotes or [c.quote])
             if c.also_reported_by:
                 lines.append(f"    also reported by: {', '.join(c.also_reported_by)}")
     return "\n".join(lines)

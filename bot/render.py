@@ -241,8 +241,10 @@ def quote_in_context(citation: Citation, body: str | None,
         return None
     first, last = spans[0][0], spans[-1][1]
     if last - first > 4 * context_chars + sum(b - a for a, b in spans):
-        spans = spans[:1]  # spans far apart: show the first one only
-        last = spans[0][1]
+        # spans far apart: show the citation's own quote only
+        main = [(a, b) for a, b in spans if a <= citation.start < b]
+        spans = main or spans[:1]
+        first, last = spans[0]
     start = _word_boundary(body, max(0, first - context_chars), forward=True)
     end = _word_boundary(body, min(len(body), last + context_chars), forward=False)
     pieces: list[tuple[str, bool]] = []

@@ -37,8 +37,10 @@ class Citation:
     end: int
     score: float
     also_reported_by: list[str] = field(default_factory=list)
-    # Every (start, end) of this source quoted in the answer; the first is `quote`.
+    # Every (start, end) of this source quoted in the answer, in answer order, and the
+    # quoted texts (`quotes[0]` is `quote`).
     spans: list[tuple[int, int]] = field(default_factory=list)
+    quotes: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -65,7 +67,7 @@ class Answer:
                     "published_at": c.published_at, "quote": c.quote,
                     "passage_id": c.passage_id, "start": c.start, "end": c.end,
                     "score": round(c.score, 4), "also_reported_by": c.also_reported_by,
-                    "spans": [list(span) for span in c.spans],
+                    "spans": [list(span) for span in c.spans], "quotes": c.quotes,
                 }
                 for c in self.citations
             ],
@@ -244,6 +246,7 @@ def _citation_for(n: int, candidate: _Candidate, twins: list[StoredArticle],
         start=candidate.start, end=candidate.end, score=candidate.score,
         also_reported_by=[t.outlet or t.origin for t in twins if t.id != article.id],
         spans=[(candidate.start, candidate.end)],
+        quotes=[article.body[candidate.start : candidate.end]],
     )
 
 
@@ -252,11 +255,14 @@ def compose(
     story_members: Callable[[int], list[StoredArticle]],
     passage_of: Callable[[StoredArticle, int, int], int | None],
 ) -> tuple[str, list[Citation]]:
-    """Answer text with `[n]` markers, numbered by source in order of first use; sentences
-    of one source keep the article's order and share its number."""
+    """Answer text with `[n]` markers, numbered by source in order of first use; each
+    source's best sentence comes first, its others follow in the article's order, all
+    sharing its number."""
     numbers: dict[int, int] = {}
     citations: list[Citation] = []
-    ordered = sorted(chosen, key=lambda c: (c.story_rank, c.start))
+    best = {c.story_rank: c for c in sorted(chosen, key=lambda c: c.score)}  # top per source
+    # The best sentence leads; the others of its source follow in the article's order.
+    ordered = sorted(chosen, key=lambda c: (c.story_rank, best[c.story_rank] is not c, c.start))
     parts: list[str] = []
     for candidate in ordered:
         story = candidate.story.story_id
@@ -268,6 +274,7 @@ def compose(
                                            passage_id or _passage_of(candidate)))
         else:
             existing.spans.append((candidate.start, candidate.end))
+            existing.quotes.append(candidate.story.article.body[candidate.start:candidate.end])
         parts.append(f"{_one_line(candidate.text)} [{n}]")
     return " ".join(parts), citations
 

@@ -439,6 +439,8 @@ class Library:
         slice holds texts of similar length and its batches waste little on padding."""
         done = 0
         slice_size = self.settings.embed_slice
+        if progress:
+            progress(Progress("embedding", 0, len(missing)))
         missing = sorted(missing, key=lambda item: len(item[2]))
         for first in range(0, len(missing), slice_size):
             batch = missing[first : first + slice_size]
