@@ -654,14 +654,30 @@ async def edit_quietly(context: Context, job: ReindexJob, text: str) -> None:
         logger.warning("could not edit the %s progress message: %s", job.what, error)
 
 
+def target_chat(update: Update) -> int:
+    """The chat an update came from (every update a command handler sees has one)."""
+    chat = update.effective_chat
+    assert chat is not None
+    return chat.id
+
+
+async def admin_argument(update: Update, context: Context, command: str) -> str | None:
+    """The argument of an admin command, or None when the user is refused (not an admin)
+    or gave no argument (then the command's usage is sent)."""
+    message = update.effective_message
+    if message is None or not await is_admin_or_refuse(update, context, command):
+        return None
+    argument = command_argument(message)
+    if not argument:
+        await reply(update, context, render.render_usage(command))
+        return None
+    return argument
+
+
 async def add_command(update: Update, context: Context) -> None:
     """/add PATH_OR_URL (admins): ingest a file, folder or web article and index it."""
-    message = update.effective_message
-    if message is None or not await is_admin_or_refuse(update, context, "add"):
-        return
-    target = command_argument(message)
-    if not target:
-        await reply(update, context, render.render_usage("add"))
+    target = await admin_argument(update, context, "add")
+    if target is None:
         return
     svc = services(context)
     if not is_web_address(target) and not svc.config.may_add_path(Path(target)):
@@ -675,7 +691,7 @@ async def add_command(update: Update, context: Context) -> None:
         return
     svc.ingesting = True
     try:
-        async with typing(context, message.chat_id):
+        async with typing(context, target_chat(update)):
             report = await ingest_target(svc.library, target)
     except (FetchError, FileNotFoundError) as error:
         text = render.render_failure(f"Could not add {target}", error)
@@ -841,12 +857,8 @@ def removal_candidates(target: str) -> list[str]:
 
 async def remove_command(update: Update, context: Context) -> None:
     """/remove ORIGIN_OR_URL (admins): delete one article with its passages and vectors."""
-    message = update.effective_message
-    if message is None or not await is_admin_or_refuse(update, context, "remove"):
-        return
-    target = command_argument(message)
-    if not target:
-        await reply(update, context, render.render_usage("remove"))
+    target = await admin_argument(update, context, "remove")
+    if target is None:
         return
     svc = services(context)
     if (busy := busy_text(svc)) is not None:
