@@ -32,18 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from index import vectors  # noqa: E402
 from index.config import Settings  # noqa: E402
-from index.evaluate import evaluate, load_questions  # noqa: E402
+from index.evaluate import evaluate, load_questions, percentile  # noqa: E402
 from index.library import Library, Progress  # noqa: E402
-
-
-def percentile(values: list[float], percent: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    position = (len(ordered) - 1) * percent / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def index_corpus(library: Library, corpus: Path) -> dict[str, float]:

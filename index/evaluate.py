@@ -88,8 +88,8 @@ class Report:
             "answer_chars_mean": round(statistics.mean(lengths), 1) if lengths else 0,
             "answer_chars_max": max(lengths) if lengths else 0,
             "quotes_not_verbatim": sum(1 for o in outcomes if not o.quotes_exact),
-            "latency_p50_ms": round(_percentile(latencies, 50), 2),
-            "latency_p95_ms": round(_percentile(latencies, 95), 2),
+            "latency_p50_ms": round(percentile(latencies, 50), 2),
+            "latency_p95_ms": round(percentile(latencies, 95), 2),
         }
 
     def by_style(self) -> dict[str, dict[str, float | int]]:
@@ -107,13 +107,15 @@ def _is_miss(outcome: Outcome) -> bool:
     return outcome.rank != 1 or not outcome.span_found or outcome.citation_correct is False
 
 
-def _percentile(values: list[float], percent: float) -> float:
-    if not values:
+def percentile(values: list[float], percent: float) -> float:
+    """The `percent`-th percentile of `values`, interpolated linearly (0 for none)."""
+    ordered = sorted(values)
+    if not ordered:
         return 0.0
-    position = (len(values) - 1) * percent / 100
+    position = (len(ordered) - 1) * percent / 100
     low = int(position)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _squash(text: str) -> str:
