@@ -8,12 +8,13 @@ weak the answer abstains: no text is made up and no unrelated article is cited.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from index.config import AnswerTuning
-from index.search import Hit, StoryEvidence, query_terms
+from index.search import Hit, StoryEvidence, query_terms, stem, stemmed_words
 from index.store import StoredArticle
 
 NO_ANSWER = "I couldn't find that in the articles I have."
@@ -94,47 +95,105 @@ class _Candidate:
     score: float = 0.0
 
 
+# Nouns that make "what/which …" ask for a figure ("what price", "what was the margin").
+_FIGURE_NOUNS = (
+    r"percentage|proportion|share|figure|number|price|value|amount|sum|cost|margin|score|size|"
+    r"rate|fee|fine|salary|total|time|year|date|age|speed|distance|height|length|weight|"
+    r"temperature|capacity|valuation|worth|odds|budget|bill|fare|period|duration|deficit|"
+    r"surplus|profit|loss|revenue|sales|turnover|debt|stake|majority|attendance|fortune|"
+    r"tally|ratio|growth|increase|fall|rise|drop|jump|payout|compensation|prize|damages|bonus|pay"
+)
 _NUMBER_QUESTION = re.compile(
-    r"\b(how (many|much|long|large|big|far|often|frequently|old|high|low|fast|tall|deep)|"
-    r"by how|what (percentage|proportion|share|figure|number|price|value|amount|sum|cost|"
-    r"margin|score|size|rate|fee|fine|salary|total|time|year|date|age)|at what (time|age|price|"
-    r"rate)|when|in what year)\b", re.I)
-_NAME_QUESTION = re.compile(r"^\s*(who|whom|whose|which|where|what is the name|name the)\b|"
-                            r"\b(which|what) [a-z-]+( [a-z-]+)? (did|does|do|is|was|were|has|"
-                            r"have|will|had)\b", re.I)
-_WHY_QUESTION = re.compile(r"^\s*why\b", re.I)
+    r"\b(how (many|much|long|large|big|far|often|frequently|old|high|low|fast|tall|deep|soon|"
+    r"quickly|heavy|wide|close)|by how|"
+    rf"(what|which)( \w+)? ({_FIGURE_NOUNS})s?\b|"
+    r"(what|which) (is|was|were|are|will be|would be|has been|had been) the( \w+)?( \w+)? "
+    rf"({_FIGURE_NOUNS})s?\b|"
+    r"at what|in what year|what year|on what (day|date))\b|^\s*when\b", re.I)
+_REASON_QUESTION = re.compile(r"\bwhy\b|\bfor what reason\b", re.I)
+_PLACE_QUESTION = re.compile(
+    r"^\s*where\b|\b(in|at|to|from) (which|what) (\w+ ){0,3}?(town|city|country|village|county|"
+    r"state|region|venue|stadium|ground|building|street|place|area|capital|island|nation|"
+    r"location|court|hospital|university|school|prison|port|resort)\b|\b(which|what) (\w+ ){0,3}?"
+    r"(town|city|country|village|county|venue|stadium|ground|region|capital|island|location)\b",
+    re.I)
+_PERSON_QUESTION = re.compile(
+    r"^\s*(who|whom|whose)\b|\b(who|whom) (is|was|were|will|has|had|did|does)\b|"
+    r"\b(which|what) (\w+ ){0,4}?(executive|attorney|lawyer|singer|player|actor|actress|director|"
+    r"manager|boss|coach|chief|minister|official|spokesman|spokeswoman|analyst|economist|star|"
+    r"striker|winger|midfielder|defender|goalkeeper|captain|forward|back-rower|flanker|"
+    r"musician|artist|writer|author|journalist|presenter|designer|founder|owner|chairman|"
+    r"president|leader|politician|MP|judge|person|man|woman|driver|rider|champion|referee|"
+    r"comedian|guitarist|drummer|rapper|producer|composer|conductor|member|candidate)s?\b", re.I)
+_NAME_QUESTION = re.compile(r"\bwhich\b|\bname\b|\bcalled\b|^\s*what [a-z-]+( [a-z-]+)? "
+                            r"(did|does|do|is|was|were|has|have|will|had)\b", re.I)
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|half|dozen|"
-                     r"january|february|march|april|may|june|july|august|september|october|"
-                     r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|"
-                     r"sunday)\b", re.I)
-_CAUSE = re.compile(r"\b(because|after|due to|as a result|following|since|amid|blamed|"
-                    r"owing to|thanks to|in order to|so that|reason)\b", re.I)
-_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]+")
+                     r"fifteen|twenty|thirty|forty|fifty|sixty|hundred|thousand|million|billion|"
+                     r"half|dozen|january|february|march|april|may|june|july|august|september|"
+                     r"october|november|december|monday|tuesday|wednesday|thursday|friday|"
+                     r"saturday|sunday)\b", re.I)
+_NUMBER_TOKEN = re.compile(r"[£$€]?\d[\d,.:/-]*\w*|" + _NUMBER.pattern.removeprefix(r"\d|"),
+                           re.I)
+_CAUSE = re.compile(r"\b(because|after|due to|as a result|following|since|amid|blamed|owing to|"
+                    r"thanks to|in order to|so that|reason|triggered|prompted|sparked|caused|"
+                    r"led to|fuelled|on the back of)\b", re.I)
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*")
+# A name of several words: "Anton Corbijn", "Shearman and Sterling" is two names.
+_NAME_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:de|van|von|da|le|del|di|bin) )?[A-Z][\w'’-]*)+")
+_PLACE_CUE = re.compile(r"\b(?:in|at|near|from|outside|based in)\s+((?:[A-Z][\w'’-]*\s*)+)")
+# Capitalised words that are not a new name: titles and sentence glue.
+_NOT_NAMES = frozenset("mr mrs ms dr sir the a an he she it they but and in on at i we".split())
 
 
 def expected_answer_kind(question: str) -> str | None:
-    """What sort of fact the question asks for: "number", "name", "reason" or None."""
-    if _NUMBER_QUESTION.search(question):
-        return "number"
-    if _WHY_QUESTION.search(question):
-        return "reason"
-    if _NAME_QUESTION.search(question):
-        return "name"
+    """What sort of fact the question asks for: "number", "reason", "place", "person",
+    another "name", or None."""
+    for kind, pattern in (("number", _NUMBER_QUESTION), ("reason", _REASON_QUESTION),
+                          ("place", _PLACE_QUESTION), ("person", _PERSON_QUESTION),
+                          ("name", _NAME_QUESTION)):
+        if pattern.search(question):
+            return kind
     return None
 
 
-def offers_new_fact(kind: str | None, sentence: str, question: str) -> bool:
+def asked_words(question: str) -> frozenset[str]:
+    """The question's own words, case-folded, with and without a possessive "'s"."""
+    words = set(re.findall(r"[\w'’-]+", question.casefold()))
+    return frozenset(words | {w.removesuffix("'s").removesuffix("’s") for w in words})
+
+
+def _is_new(word: str, asked: frozenset[str]) -> bool:
+    folded = word.casefold().removesuffix("'s").removesuffix("’s")
+    return folded not in _NOT_NAMES and folded not in asked
+
+
+def _names(sentence: str) -> list[str]:
+    """Capitalised words of a sentence, past its first word (which is capitalised anyway)."""
+    first = re.match(r"\W*\w+", sentence)
+    rest = sentence[first.end():] if first else sentence
+    return _CAPITALISED.findall(rest)
+
+
+def offers_new_fact(kind: str | None, sentence: str, question: str | frozenset[str]) -> bool:
     """Whether the sentence holds a fact of the asked-for kind that the question itself
-    does not already state (a restated question is not an answer)."""
+    does not already state (a restated question is not an answer): a figure, a cause, a
+    place after "in/at/near…", a name of several words for a person, a name otherwise."""
     if kind is None:
         return False
-    asked = question.casefold()
+    asked = question if isinstance(question, frozenset) else asked_words(question)
     if kind == "number":
-        return any(m.group(0).casefold() not in asked for m in _NUMBER.finditer(sentence))
+        return any(_is_new(m.group(0), asked) for m in _NUMBER_TOKEN.finditer(sentence))
     if kind == "reason":
         return bool(_CAUSE.search(sentence))
-    return any(m.group(0).casefold() not in asked for m in _CAPITALISED.finditer(sentence))
+    if kind == "place":
+        return any(_is_new(word, asked) for m in _PLACE_CUE.finditer(sentence)
+                   for word in m.group(1).split())
+    if kind == "person":
+        first = re.match(r"\W*\w+", sentence)
+        rest = sentence[first.end():] if first else sentence
+        return any(_is_new(word, asked) for m in _NAME_RUN.finditer(rest)
+                   for word in m.group(0).split() if word[0].isupper())
+    return any(_is_new(word, asked) for word in _names(sentence))
 
 
 def _is_heading(text: str) -> bool:
@@ -142,44 +201,77 @@ def _is_heading(text: str) -> bool:
     return len(text.split()) < 10 and not re.search(r"[.!?][\"'”’)]*$", text)
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
 def lexical_overlap(terms: list[str], sentence: str) -> float:
     """Share of the question's content words (lightly stemmed) found in the sentence."""
     if not terms:
         return 0.0
-    words = {_stem(w) for w in query_terms(sentence)}
-    return sum(1 for t in terms if _stem(t) in words) / len(terms)
+    words = stemmed_words(sentence)
+    return sum(1 for t in terms if stem(t) in words) / len(terms)
 
 
-def sentence_score(question_terms: list[str], kind: str | None, question: str, text: str,
-                   similarity: float, tuning: AnswerTuning) -> float:
-    """How well one sentence answers the question: closeness (headline as context), shared
-    words, and whether it holds the kind of fact asked for."""
-    return (
-        similarity
-        + tuning.sentence_lexical_weight * lexical_overlap(question_terms, text)
-        + tuning.answer_kind_bonus * offers_new_fact(kind, text, question)
-    )
+@dataclass(frozen=True, slots=True)
+class QuestionFacts:
+    """What the answer step needs to know of a question, worked out once."""
+
+    text: str
+    terms: list[str]
+    kind: str | None
+    asked: frozenset[str]
+
+    @classmethod
+    def of(cls, question: str) -> QuestionFacts:
+        return cls(question, query_terms(question), expected_answer_kind(question),
+                   asked_words(question))
+
+
+def distinctive_weights(terms: list[str], sentence_words: list[frozenset[str]]
+                        ) -> dict[str, float]:
+    """Weight of each question word (stemmed) by how rare it is among the story's
+    sentences: the story's subject ("Joy Division") is in many of them and tells them
+    apart little; the detail asked about ("directed") is in few."""
+    count = len(sentence_words)
+    weights: dict[str, float] = {}
+    for term in dict.fromkeys(stem(t) for t in terms):
+        holding = sum(1 for words in sentence_words if term in words)
+        weights[term] = math.log((count + 1) / (holding + 0.5))
+    return weights
+
+
+def sentence_scores(facts: QuestionFacts, story: StoryEvidence, tuning: AnswerTuning,
+                    distinctive_weight: float = 0.0) -> list[float]:
+    """How well each sentence of a story answers the question: its closeness (headline as
+    context) plus some of the previous sentence's (an answer often follows the sentence
+    that sets the scene), the share of the question's words it has (plainly, and weighted
+    by their rarity within the story, which tells the sentences of one story apart but not
+    stories), and whether it holds the kind of fact asked for."""
+    body = story.article.body
+    texts = [body[start:end] for start, end in story.spans]
+    words = [stemmed_words(text) for text in texts]
+    weights = distinctive_weights(facts.terms, words)
+    total = sum(weights.values()) or 1.0
+    stems = list(weights)
+    scores: list[float] = []
+    previous = 0.0
+    for text, sentence_words, similarity in zip(texts, words, story.similarities, strict=True):
+        shared = [term for term in stems if term in sentence_words]
+        scores.append(
+            float(similarity)
+            + tuning.context_weight * previous
+            + tuning.sentence_lexical_weight * (len(shared) / len(stems) if stems else 0.0)
+            + distinctive_weight * sum(weights[t] for t in shared) / total
+            + tuning.answer_kind_bonus * offers_new_fact(facts.kind, text, facts.asked)
+        )
+        previous = float(similarity)
+    return scores
 
 
 def rescore_stories(question: str, stories: list[StoryEvidence], tuning: AnswerTuning
                     ) -> list[StoryEvidence]:
     """Credit each story with how well its best sentence answers the question (not only
     how close it is), and re-sort: the story that can answer comes first."""
-    terms, kind = query_terms(question), expected_answer_kind(question)
+    facts = QuestionFacts.of(question)
     for story in stories:
-        body = story.article.body
-        best_answer = max(
-            (sentence_score(terms, kind, question, body[start:end], float(similarity), tuning)
-             for (start, end), similarity in zip(story.spans, story.similarities, strict=True)),
-            default=0.0,
-        )
+        best_answer = max(sentence_scores(facts, story, tuning), default=0.0)
         story.score += tuning.story_answer_weight * (best_answer - story.best_similarity)
     return sorted(stories, key=lambda story: -story.score)
 
@@ -187,22 +279,21 @@ def rescore_stories(question: str, stories: list[StoryEvidence], tuning: AnswerT
 def candidate_sentences(
     question: str, stories: list[StoryEvidence], tuning: AnswerTuning
 ) -> list[_Candidate]:
-    """Every sentence of the best stories, scored by closeness to the question (headline as
-    context) and shared words; sentences of lower-ranked stories pay a small penalty."""
-    terms = query_terms(question)
-    kind = expected_answer_kind(question)
+    """Every sentence of the best stories, scored by `sentence_scores`; sentences of
+    lower-ranked stories pay a small penalty."""
+    facts = QuestionFacts.of(question)
     candidates: list[_Candidate] = []
     for rank, story in enumerate(stories[: tuning.max_sources]):
         if rank and story.score < stories[0].score - tuning.source_margin:
             break
         body = story.article.body
-        for (start, end), similarity in zip(story.spans, story.similarities, strict=True):
+        scores = sentence_scores(facts, story, tuning, tuning.sentence_distinctive_weight)
+        for (start, end), score in zip(story.spans, scores, strict=True):
             text = body[start:end]
             if len(text) < 15 or _is_heading(text):
                 continue
-            score = (sentence_score(terms, kind, question, text, float(similarity), tuning)
-                     - tuning.lower_source_penalty * rank)
-            candidates.append(_Candidate(story, rank, start, end, text, score))
+            candidates.append(_Candidate(story, rank, start, end, text,
+                                         score - tuning.lower_source_penalty * rank))
     return candidates
 
 
@@ -306,15 +397,15 @@ def absent_years(question: str, story: StoryEvidence) -> list[str]:
 
 def should_abstain(question: str, stories: list[StoryEvidence], tuning: AnswerTuning,
                    in_collection: Callable[[str], bool]) -> bool:
-    """Decline when the evidence is weak. Three calibrated rules (see README):
-    the best sentence is far from the question; or the question names something the
-    collection never mentions and the match is not strong; or it names a year the best
-    story does not mention and the match is only middling."""
+    """Decline when the evidence is weak. Two calibrated rules (see README): no sentence of
+    the best `abstain_stories` stories is close to the question; or the question names
+    something — a name or figure the collection never mentions, or a year the best story
+    never mentions — and the match is not strong."""
     if not stories:
         return True
-    best = stories[0].best_similarity
-    if best < tuning.abstain_below:
+    closest = max(story.best_similarity for story in stories[: tuning.abstain_stories])
+    if closest < tuning.abstain_below:
         return True
-    if best < tuning.abstain_unknown_term_below and unknown_terms(question, in_collection):
-        return True
-    return best < tuning.abstain_absent_year_below and bool(absent_years(question, stories[0]))
+    if closest >= tuning.abstain_missing_detail_below:
+        return False
+    return bool(unknown_terms(question, in_collection) or absent_years(question, stories[0]))

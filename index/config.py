@@ -27,25 +27,28 @@ class AnswerTuning:
     rrf_k: int = 60
     # Story re-ranking: best sentence similarity + these weights × lexical / dense evidence.
     rerank_stories: int = 10
-    story_lexical_weight: float = 0.5
-    story_dense_weight: float = 0.5
+    story_lexical_weight: float = 1.0
+    story_dense_weight: float = 0.25
     story_answer_weight: float = 1.0  # credit for the story's best answer sentence
+    # Credit for the IDF-weighted share of the question's words the whole article has.
+    story_coverage_weight: float = 3.0
     # Answer composition.
     max_sources: int = 2  # citation slots in one answer
     source_margin: float = 0.05  # a second source only if its story scores this close
     lower_source_penalty: float = 0.05  # per rank, on sentences of lower-ranked sources
-    sentence_lexical_weight: float = 0.4
-    answer_kind_bonus: float = 0.15  # for a sentence holding the kind of fact asked for
+    sentence_lexical_weight: float = 0.4  # × share of the question's words in the sentence
+    sentence_distinctive_weight: float = 0.3  # × that share weighted by rarity in the story
+    answer_kind_bonus: float = 0.3  # for a sentence holding the kind of fact asked for
+    context_weight: float = 0.15  # × the previous sentence's closeness to the question
     max_sentences: int = 3
     runner_up_ratio: float = 0.5  # further sentences must score at least this × the best
     max_answer_chars: int = 500
-    # Abstain when no sentence of the best story is this close (cosine) to the question;
-    # below the next two, when the question names a word the collection never uses, or a
-    # year the best story never mentions.
+    # Abstain when no sentence of the best `abstain_stories` stories is this close (cosine)
+    # to the question; or, below the next, when the question names a word the collection
+    # never uses, or a year the best story never mentions.
     abstain_below: float = 0.48
-    abstain_unknown_term_below: float = 0.65
-    abstain_absent_year_below: float = 0.55
-
+    abstain_stories: int = 3
+    abstain_missing_detail_below: float = 0.65
 
 @dataclass(frozen=True, slots=True)
 class Settings:

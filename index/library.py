@@ -9,6 +9,7 @@ index. Network fetches happen outside the write lock.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import threading
@@ -30,7 +31,7 @@ from index.cache import EmbeddingCache
 from index.config import Settings
 from index.embed import Embedder, shared_embedder
 from index.ingest import FileResult, iter_files, read_file
-from index.search import fts_query, query_terms, rank_stories, recency_boost, retrieve
+from index.search import fts_query, query_terms, rank_stories, recency_boost, retrieve, stem
 from index.store import (
     Store,
     StoredArticle,
@@ -133,6 +134,8 @@ class Library:
         self._index: faiss.Index | None = None
         self._index_generation: str | None = None
         self._write_lock = threading.Lock()
+        # Passage frequency of words, for the live index generation (see `term_weights`).
+        self._frequencies: dict[str, int] = {}
 
     # -- the model --------------------------------------------------------------------
 
@@ -476,6 +479,7 @@ class Library:
                     f"{self.settings.model!r}: run `citebot reindex` to rebuild it"
                 )
             self._index = self._load_checked_index()
+            self._frequencies = {}
             self._index_generation = generation
         return self._index
 
@@ -524,7 +528,8 @@ class Library:
             hits, query_vector,
             lambda article: self._sentence_vectors(article, dim),
             stories=tuning.rerank_stories, lexical_weight=tuning.story_lexical_weight,
-            dense_weight=tuning.story_dense_weight,
+            dense_weight=tuning.story_dense_weight, term_weights=self.term_weights(question),
+            coverage_weight=tuning.story_coverage_weight,
         )
         stories = recency_boost(stories, question)
         stories = answering.rescore_stories(question, stories, tuning)
@@ -548,6 +553,20 @@ class Library:
                 "answer": (finished - searched) * 1000, "total": (finished - started) * 1000,
             },
         )
+
+    def term_weights(self, question: str) -> dict[str, float]:
+        """The IDF of each content word of the question (stemmed) over the passages: rare
+        words weigh more. Frequencies are cached until the index changes."""
+        frequencies = self._frequencies
+        if "" not in frequencies:
+            frequencies[""] = self.store.counts()["passages"]
+        total = frequencies[""]
+        weights: dict[str, float] = {}
+        for term in query_terms(question):
+            if term not in frequencies:
+                frequencies[term] = self.store.passage_frequency(term)
+            weights[stem(term)] = math.log((total + 1) / (frequencies[term] + 0.5))
+        return weights
 
     def _sentence_vectors(self, article: StoredArticle, dim: int
                           ) -> tuple[list[tuple[int, int]], np.ndarray]:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import faiss
 import numpy as np
@@ -45,6 +46,30 @@ def query_terms(text: str) -> list[str]:
         if word and word not in STOPWORDS and not (len(word) == 1 and word.isalpha()):
             seen.setdefault(word, None)
     return list(seen)
+
+
+def stem(word: str) -> str:
+    """A light suffix-stripping stem ("ruling" → "rul", "sales" → "sal")."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+@lru_cache(maxsize=65536)
+def stemmed_words(text: str) -> frozenset[str]:
+    """The content words of a text, stemmed (cached: sentences and articles recur across
+    questions)."""
+    return frozenset(stem(w) for w in query_terms(text))
+
+
+def term_coverage(weights: dict[str, float], words: frozenset[str]) -> float:
+    """The weighted share of the question's words (stem → weight, e.g. IDF) that a text
+    has: an article that mentions the question's rarer details is likelier its source."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return sum(weight for term, weight in weights.items() if term in words) / total
 
 
 def fts_query(terms: list[str]) -> str:
@@ -164,9 +189,12 @@ def rank_stories(
     stories: int,
     lexical_weight: float,
     dense_weight: float,
+    term_weights: dict[str, float] | None = None,
+    coverage_weight: float = 0.0,
 ) -> list[StoryEvidence]:
     """Re-rank the best `stories` candidate stories by their closest sentence, plus the
-    lexical and passage-level evidence that brought them in."""
+    lexical and passage-level evidence that brought them in, plus how much of the
+    question's (weighted) words the whole article covers."""
     by_story: dict[int, list[Hit]] = {}
     for hit in hits:
         if hit.passage.story_id in by_story or len(by_story) < stories:
@@ -183,6 +211,9 @@ def rank_stories(
             + lexical_weight * max(h.lexical for h in story_hits) / top_lexical
             + dense_weight * max(h.dense for h in story_hits)
         )
+        if term_weights and coverage_weight:
+            words = stemmed_words(f"{article.title}\n{article.body}")
+            evidence.score += coverage_weight * term_coverage(term_weights, words)
         ranked.append(evidence)
     ranked.sort(key=lambda e: -e.score)
     return ranked

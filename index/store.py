@@ -568,6 +568,15 @@ class Store:
             return []
         return [(int(r[0]), float(r[1])) for r in rows]
 
+    def passage_frequency(self, term: str) -> int:
+        """How many passages contain the word (after stemming): its document frequency."""
+        try:
+            row = self.db.execute("SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH ?",
+                                  ['"' + term.replace('"', "") + '"']).fetchone()
+        except sqlite3.OperationalError:
+            return 0
+        return int(row[0])
+
     def has_term(self, term: str) -> bool:
         """Whether any passage or headline contains the word (after stemming)."""
         try:

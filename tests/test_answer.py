@@ -1,0 +1,106 @@
+"""The answer step's own rules: what a question asks for, which sentence offers it, how
+question words are weighted, and when to abstain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.answer import (
+    QuestionFacts,
+    distinctive_weights,
+    expected_answer_kind,
+    offers_new_fact,
+    sentence_scores,
+    should_abstain,
+)
+from index.config import AnswerTuning
+from index.search import StoryEvidence, stemmed_words, term_coverage
+from index.store import StoredArticle
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How many copies did the single sell in its first week?", "number"),
+    ("What was the score in England's defeat by Ireland?", "number"),
+    ("What price tag have Inter Milan put on their striker?", "number"),
+    ("When will the winner be announced?", "number"),
+    ("Why did the dollar slide on Thursday?", "reason"),
+    ("Where in north London is the developer headquartered?", "place"),
+    ("In which County Durham town does the firm build ovens?", "place"),
+    ("Who will direct the film about Ian Curtis?", "person"),
+    ("Which BT executive have the Liberal Democrats brought in?", "person"),
+    ("Who took over from Jonathan Ross when he left the corporation?", "person"),
+    ("Which BBC One show won two awards?", "name"),
+    ("What is the name of the memory test game on the DVD?", "name"),
+    ("Tell me about the floods.", None),
+])
+def test_expected_answer_kind(question: str, kind: str | None) -> None:
+    assert expected_answer_kind(question) == kind
+
+
+def test_a_new_fact_of_the_asked_kind_counts_and_a_restated_question_does_not() -> None:
+    question = "Who will direct the film about Joy Division singer Ian Curtis?"
+    facts = QuestionFacts.of(question)
+    assert offers_new_fact(facts.kind, "The film is to be directed by Dutch-born Anton "
+                           "Corbijn.", facts.asked)
+    assert not offers_new_fact(facts.kind, "The life of Joy Division singer Ian Curtis is to "
+                               "be made into a film.", facts.asked)
+    number = QuestionFacts.of("How many strains of the worm have been found?")
+    assert offers_new_fact(number.kind, "So far seven versions are known.", number.asked)
+    assert not offers_new_fact(number.kind, "The worm spreads by Bluetooth.", number.asked)
+    place = QuestionFacts.of("Where is the games developer headquartered?")
+    assert offers_new_fact(place.kind, "It has 80 workers at its base in Edgware.", place.asked)
+    assert not offers_new_fact(place.kind, "The games developer has collapsed.", place.asked)
+
+
+def test_distinctive_weights_favour_words_few_sentences_have() -> None:
+    sentences = [stemmed_words(s) for s in (
+        "Joy Division's singer Ian Curtis is to be the subject of a film.",
+        "Joy Division were signed to Factory Records.",
+        "The film is to be directed by Anton Corbijn.",
+    )]
+    weights = distinctive_weights(["directed", "joy", "division"], sentences)
+    assert weights["direct"] > weights["joy"] == weights["division"]
+
+
+def test_term_coverage_is_the_weighted_share_of_question_words_present() -> None:
+    weights = {"spennymoor": 3.0, "oven": 1.0}
+    assert term_coverage(weights, stemmed_words("Cookers and ovens in Spennymoor.")) == 1.0
+    assert term_coverage(weights, stemmed_words("It makes ovens.")) == 0.25
+    assert term_coverage({}, stemmed_words("anything")) == 0.0
+
+
+def _story(body: str, similarities: list[float]) -> StoryEvidence:
+    article = StoredArticle(id=1, origin="a.txt", url=None, title="T", outlet=None,
+                            author=None, published_at=None, body=body, story_id=1,
+                            ingested_at="", updated_at="")
+    spans, start = [], 0
+    for sentence in body.split("|"):
+        spans.append((start, start + len(sentence)))
+        start += len(sentence) + 1
+    return StoryEvidence(1, article, [], spans, np.array(similarities, dtype=np.float32))
+
+
+def test_a_rare_question_word_in_the_story_counts_more_than_its_subject() -> None:
+    story = _story("Joy Division played in Manchester.|"
+                   "The film is to be directed by him.|"
+                   "Joy Division were signed to a record label.|"
+                   "Joy Division toured Europe.",
+                   [0.60, 0.60, 0.50, 0.50])
+    facts = QuestionFacts.of("Who will direct the film about Joy Division?")
+    plain = sentence_scores(facts, story, AnswerTuning(context_weight=0.0), 0.0)
+    distinctive = sentence_scores(facts, story, AnswerTuning(context_weight=0.0), 0.6)
+    assert plain[0] == pytest.approx(plain[1])
+    assert distinctive[1] > distinctive[0]
+
+
+def test_abstains_unless_one_of_the_best_stories_is_close() -> None:
+    tuning = AnswerTuning()
+    weak, close = _story("Weak.", [0.30]), _story("Close.", [0.70])
+    assert should_abstain("What happened?", [], tuning, lambda term: True)
+    assert should_abstain("What happened?", [weak], tuning, lambda term: True)
+    assert not should_abstain("What happened?", [weak, close], tuning, lambda term: True)
+    middling = _story("Middling.", [0.55])
+    assert should_abstain("What did Zorblax do?", [middling], tuning, lambda term: False)
+    assert should_abstain("What happened in 2016?", [middling], tuning, lambda term: True)
+    assert not should_abstain("What happened?", [middling], tuning, lambda term: True)
