@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ class NotIndexedError(RuntimeError):
 
 
 CRASH_AT_ENV = "CITEBOT_CRASH_AT"
+# Articles whose sentence vectors stay in memory between questions (~30 KB each).
+SENTENCE_CACHE_ARTICLES = 2048
+SentenceVectors = tuple[list[tuple[int, int]], np.ndarray]
 
 
 def crash_point(name: str) -> None:
@@ -136,6 +140,9 @@ class Library:
         self._write_lock = threading.Lock()
         # Passage frequency of words, for the live index generation (see `term_weights`).
         self._frequencies: dict[str, int] = {}
+        # Recently used articles' sentence spans and vectors, for the live generation.
+        self._sentences: OrderedDict[tuple[int, int], SentenceVectors] = OrderedDict()
+        self._sentences_lock = threading.Lock()
 
     # -- the model --------------------------------------------------------------------
 
@@ -480,6 +487,8 @@ class Library:
                 )
             self._index = self._load_checked_index()
             self._frequencies = {}
+            with self._sentences_lock:
+                self._sentences.clear()
             self._index_generation = generation
         return self._index
 
@@ -568,13 +577,24 @@ class Library:
             weights[stem(term)] = math.log((total + 1) / (frequencies[term] + 0.5))
         return weights
 
-    def _sentence_vectors(self, article: StoredArticle, dim: int
-                          ) -> tuple[list[tuple[int, int]], np.ndarray]:
-        """An article's sentence spans with their cached vectors (zeros where missing)."""
+    def _sentence_vectors(self, article: StoredArticle, dim: int) -> SentenceVectors:
+        """An article's sentence spans with their cached vectors (zeros where missing),
+        kept in memory for the most recently asked-about articles."""
+        key = (article.id, hash((article.title, article.body)))
+        with self._sentences_lock:
+            found = self._sentences.get(key)
+            if found is not None:
+                self._sentences.move_to_end(key)
+                return found
         inputs = sentence_inputs(article.title, article.body)
         matrix = self.cache.fill(sentence_model(self.settings.model),
                                  [text_key(text) for _s, _e, text in inputs], dim)
-        return [(start, end) for start, end, _text in inputs], matrix
+        found = [(start, end) for start, end, _text in inputs], matrix
+        with self._sentences_lock:
+            self._sentences[key] = found
+            while len(self._sentences) > SENTENCE_CACHE_ARTICLES:
+                self._sentences.popitem(last=False)
+        return found
 
     # -- browsing -----------------------------------------------------------------------
 

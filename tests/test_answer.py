@@ -3,6 +3,8 @@ question words are weighted, and when to abstain."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,8 @@ from index.answer import (
     sentence_scores,
     should_abstain,
 )
-from index.config import AnswerTuning
+from index.config import AnswerTuning, Settings
+from index.library import Library
 from index.search import StoryEvidence, stemmed_words, term_coverage
 from index.store import StoredArticle
 
@@ -104,3 +107,23 @@ def test_abstains_unless_one_of_the_best_stories_is_close() -> None:
     assert should_abstain("What did Zorblax do?", [middling], tuning, lambda term: False)
     assert should_abstain("What happened in 2016?", [middling], tuning, lambda term: True)
     assert not should_abstain("What happened?", [middling], tuning, lambda term: True)
+
+
+def test_a_long_running_library_answers_from_the_article_as_it_is_now(
+    samples: Path, data_dir: Path
+) -> None:
+    """Sentence vectors kept in memory between questions never outlive an edit."""
+    library = Library(Settings.from_env(data_dir))
+    try:
+        library.ingest([samples])
+        question = "Where will BMW open a plant?"
+        assert "Chennai" not in library.ask(question).answer
+        target = samples / "bbc-bmw-asia-sales.txt"
+        target.write_text(target.read_text(encoding="utf-8")
+                          + "\nBMW also said it would open a plant in Chennai.\n",
+                          encoding="utf-8")
+        library.reindex()
+        answer = library.ask(question)
+        assert "Chennai" in answer.answer
+    finally:
+        library.close()
