@@ -167,11 +167,10 @@ def _is_new(word: str, asked: frozenset[str]) -> bool:
     return folded not in _NOT_NAMES and folded not in asked
 
 
-def _names(sentence: str) -> list[str]:
-    """Capitalised words of a sentence, past its first word (which is capitalised anyway)."""
+def _past_first_word(sentence: str) -> str:
+    """The sentence without its first word, which is capitalised whatever it is."""
     first = re.match(r"\W*\w+", sentence)
-    rest = sentence[first.end():] if first else sentence
-    return _CAPITALISED.findall(rest)
+    return sentence[first.end():] if first else sentence
 
 
 def offers_new_fact(kind: str | None, sentence: str, question: str | frozenset[str]) -> bool:
@@ -188,12 +187,11 @@ def offers_new_fact(kind: str | None, sentence: str, question: str | frozenset[s
     if kind == "place":
         return any(_is_new(word, asked) for m in _PLACE_CUE.finditer(sentence)
                    for word in m.group(1).split())
+    rest = _past_first_word(sentence)
     if kind == "person":
-        first = re.match(r"\W*\w+", sentence)
-        rest = sentence[first.end():] if first else sentence
         return any(_is_new(word, asked) for m in _NAME_RUN.finditer(rest)
                    for word in m.group(0).split() if word[0].isupper())
-    return any(_is_new(word, asked) for word in _names(sentence))
+    return any(_is_new(word, asked) for word in _CAPITALISED.findall(rest))
 
 
 def _is_heading(text: str) -> bool:
