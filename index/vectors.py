@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
@@ -136,8 +138,26 @@ def remove_other_generations(data_dir: Path, live: Path) -> None:
 
 
 def search(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """(passage id, cosine similarity) of the `k` nearest passages."""
+    """(passage id, cosine similarity) of the `k` nearest passages.
+
+    One question is searched on the calling thread alone: FAISS splits its work by query,
+    so a second OpenMP thread has nothing to do, yet waking it and its spinning afterwards
+    took CPU from the rest of the question (measured: p50 17.5 → 11.6 ms per question on
+    two cores, docs/performance.md)."""
     if index.ntotal == 0:
         return []
-    scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
+    with _one_openmp_thread():
+        scores, ids = index.search(query.reshape(1, -1).astype(np.float32),
+                                   min(k, index.ntotal))
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+
+@contextmanager
+def _one_openmp_thread() -> Iterator[None]:
+    """FAISS on one OpenMP thread for the calling thread, restored afterwards."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
