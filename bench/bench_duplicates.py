@@ -41,7 +41,8 @@ def detection_off() -> Iterator[None]:
     """Detection replaced by no-ops, for the baseline."""
     saved = (dedupe.Fingerprint.of, dedupe.story_of_near_duplicate, dedupe.remember)
     empty = dedupe.Fingerprint(frozenset(), ())
-    dedupe.Fingerprint.of = classmethod(lambda cls, text: empty)  # type: ignore[method-assign]
+    dedupe.Fingerprint.of = classmethod(  # type: ignore[method-assign]
+        lambda cls, text, title="": empty)
     dedupe.story_of_near_duplicate = lambda db, fingerprint: None  # type: ignore[assignment]
     dedupe.remember = lambda db, article_id, fingerprint: None  # type: ignore[assignment]
     try:
@@ -102,8 +103,8 @@ def main() -> None:
         rows = library.store.db.execute(
             "SELECT id, body, body_hash, story_id, origin, title FROM articles").fetchall()
         started = time.perf_counter()
-        for _id, body, *_rest in rows:
-            dedupe.Fingerprint.of(body)
+        for _id, body, _hash, _story, _origin, title in rows:
+            dedupe.Fingerprint.of(body, title)
         fingerprint_seconds = time.perf_counter() - started
         library.close()
 
@@ -116,7 +117,9 @@ def main() -> None:
     exact_seconds = time.perf_counter() - started
 
     exact = {p for p in pairs if body_hash[p[0]] == body_hash[p[1]]}
-    near = {p: s for p, s in pairs.items() if p not in exact and s.near_duplicate}
+    headline = {row[0]: dedupe.headline_key(row[5]) for row in rows}
+    near = {p: s for p, s in pairs.items() if p not in exact
+            and s.same_story(headline[p[0]] == headline[p[1]])}
     grouped = {p for p in near if story[p[0]] == story[p[1]]}
     members: dict[int, list[int]] = {}
     for article_id, story_id in story.items():

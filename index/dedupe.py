@@ -7,7 +7,9 @@ ignored); two bodies are near-duplicates when
 * Jaccard similarity of their shingle sets ≥ `SAME_TEXT_JACCARD` (0.7): the same text with
   small edits (a new headline, spelling, a changed sentence), or
 * ≥ `CONTAINED` (0.9) of the shorter body's shingles are in the longer one and Jaccard is
-  at least `MIN_JACCARD` (0.5): a copy cut short or extended by a paragraph or two.
+  at least `MIN_JACCARD` (0.5): a copy cut short or extended by a paragraph or two, or
+* the two carry the same headline (case and spacing aside) and Jaccard is at least
+  `MIN_JACCARD`: one report updated in place, a paragraph rewritten and another added.
 
 Versions of a developing story that were partly rewritten (0.55–0.70 on the BBC corpus, e.g.
 "Talks aim to avert pension strike" and "Stalemate in pension strike talks") stay separate
@@ -58,18 +60,28 @@ class Similarity:
             self.jaccard >= MIN_JACCARD and self.containment >= CONTAINED
         )
 
+    def same_story(self, same_headline: bool) -> bool:
+        """Near-duplicates, or an updated version under the same headline."""
+        return self.near_duplicate or (same_headline and self.jaccard >= MIN_JACCARD)
+
+
+def headline_key(title: str) -> str:
+    """A headline compared case- and spacing-insensitively."""
+    return " ".join(title.casefold().split())
+
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    """An article body's shingles and LSH buckets."""
+    """An article body's shingles and LSH buckets, and its headline."""
 
     shingles: frozenset[str]
     buckets: tuple[int, ...]
+    headline: str = ""
 
     @classmethod
-    def of(cls, text: str) -> Fingerprint:
+    def of(cls, text: str, title: str = "") -> Fingerprint:
         found = shingles(text)
-        return cls(found, lsh_buckets(minhash_signature(found)))
+        return cls(found, lsh_buckets(minhash_signature(found)), headline_key(title))
 
 
 def shingles(text: str) -> frozenset[str]:
@@ -124,9 +136,10 @@ def story_of_near_duplicate(db: sqlite_utils.Database, fingerprint: Fingerprint,
         f"SELECT DISTINCT article_id FROM story_bands WHERE bucket IN ({marks})",
         list(fingerprint.buckets)) if row[0] not in exclude]
     best: tuple[float, int] | None = None
-    for story_id, body in _stories_and_bodies(db, candidates):
+    for story_id, title, body in _stories_and_bodies(db, candidates):
         found = similarity(fingerprint.shingles, shingles(body))
-        if found.near_duplicate and (best is None or found.jaccard > best[0]):
+        same_headline = bool(fingerprint.headline) and headline_key(title) == fingerprint.headline
+        if found.same_story(same_headline) and (best is None or found.jaccard > best[0]):
             best = (found.jaccard, story_id)
     return best[1] if best else None
 
@@ -144,12 +157,13 @@ def regroup(db: sqlite_utils.Database, article_ids: list[int]) -> None:
     order, each joins the story of its closest near-duplicate among the other articles
     (those still waiting to be regrouped left out), else heads a story of its own. A member
     that only duplicated the deleted article thus parts from the others."""
-    bodies = dict(db.execute(
-        f"SELECT id, body FROM articles WHERE id IN ({','.join('?' * len(article_ids))})",
-        article_ids).fetchall())
-    waiting = set(bodies)
-    for article_id in sorted(bodies):
-        story = story_of_near_duplicate(db, Fingerprint.of(bodies[article_id]), exclude=waiting)
+    texts = {row[0]: (row[1], row[2]) for row in db.execute(
+        f"SELECT id, title, body FROM articles WHERE id IN ({','.join('?' * len(article_ids))})",
+        article_ids).fetchall()}
+    waiting = set(texts)
+    for article_id in sorted(texts):
+        title, body = texts[article_id]
+        story = story_of_near_duplicate(db, Fingerprint.of(body, title), exclude=waiting)
         waiting.discard(article_id)
         db.execute("UPDATE articles SET story_id=? WHERE id=?",
                    [article_id if story is None else story, article_id])
@@ -161,10 +175,10 @@ def backfill(db: sqlite_utils.Database) -> int:
     Returns how many articles joined a story."""
     joined = 0
     rows = db.execute(
-        "SELECT id, body, story_id FROM articles "
+        "SELECT id, title, body, story_id FROM articles "
         "WHERE id NOT IN (SELECT article_id FROM story_bands) ORDER BY id").fetchall()
-    for article_id, body, story_id in rows:
-        fingerprint = Fingerprint.of(body)
+    for article_id, title, body, story_id in rows:
+        fingerprint = Fingerprint.of(body, title)
         if story_id == article_id and _is_alone(db, article_id):
             story = story_of_near_duplicate(db, fingerprint)
             if story is not None:
@@ -174,12 +188,43 @@ def backfill(db: sqlite_utils.Database) -> int:
     return joined
 
 
-def _stories_and_bodies(db: sqlite_utils.Database, ids: list[int]) -> list[tuple[int, str]]:
+def _stories_and_bodies(db: sqlite_utils.Database, ids: list[int]
+                        ) -> list[tuple[int, str, str]]:
+    """(story id, title, body) of the articles `ids`, in id order."""
     if not ids:
         return []
     return db.execute(
-        f"SELECT story_id, body FROM articles WHERE id IN ({','.join('?' * len(ids))}) "
+        f"SELECT story_id, title, body FROM articles WHERE id IN ({','.join('?' * len(ids))}) "
         "ORDER BY id", ids).fetchall()
+
+
+def join_updated_versions(db: sqlite_utils.Database) -> int:
+    """Schema 4: an article stored before the same-headline rule that heads a story of its
+    own, and is by that rule one story with an earlier article, joins that article's story.
+    Returns how many joined."""
+    by_headline: dict[str, list[int]] = {}
+    for article_id, title in db.execute("SELECT id, title FROM articles ORDER BY id"):
+        by_headline.setdefault(headline_key(title), []).append(article_id)
+    joined = 0
+    for ids in by_headline.values():
+        if len(ids) < 2:
+            continue
+        members = {row[0]: row[1:] for row in db.execute(
+            f"SELECT id, story_id, body FROM articles WHERE id IN ({','.join('?' * len(ids))})",
+            ids)}
+        for position, article_id in enumerate(ids):
+            story_id, body = members[article_id]
+            if story_id != article_id or not _is_alone(db, article_id):
+                continue
+            shingle_set = shingles(body)
+            for earlier in ids[:position]:
+                if similarity(shingle_set, shingles(members[earlier][1])).same_story(True):
+                    members[article_id] = (members[earlier][0], body)
+                    db.execute("UPDATE articles SET story_id=? WHERE id=?",
+                               [members[earlier][0], article_id])
+                    joined += 1
+                    break
+    return joined
 
 
 def _is_alone(db: sqlite_utils.Database, article_id: int) -> bool:

@@ -28,7 +28,7 @@ from index.cache import EmbeddingCache
 from index.chunk import make_passages, split_sentences
 from index.connections import PerThreadDatabase
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -107,6 +107,7 @@ _MIGRATIONS: dict[int, list[str]] = {
     ],
 }
 _MIGRATIONS[3] = []  # the embedding cache moves to its own file (index.cache)
+_MIGRATIONS[4] = []  # same-headline updates join their story (index.dedupe)
 
 
 def _move_embeddings_out(database: sqlite_utils.Database, data_dir: Path) -> None:
@@ -130,6 +131,7 @@ _MIGRATION_STEPS: dict[int, Callable[[sqlite_utils.Database, Path], object]] = {
     # fingerprint existing articles; group their near-duplicates
     2: lambda database, _data_dir: dedupe.backfill(database),
     3: _move_embeddings_out,
+    4: lambda database, _data_dir: dedupe.join_updated_versions(database),
 }
 
 
@@ -395,7 +397,7 @@ class Store:
         twin = self.db.execute(
             "SELECT story_id FROM articles WHERE body_hash=? ORDER BY id LIMIT 1", [body_hash]
         ).fetchone()
-        fingerprint = dedupe.Fingerprint.of(draft.body)
+        fingerprint = dedupe.Fingerprint.of(draft.body, draft.title)
         story_id = twin[0] if twin else dedupe.story_of_near_duplicate(self.db, fingerprint)
         now = utc_now()
         cursor = self.db.execute(

@@ -420,13 +420,20 @@ def test_markup_and_instructions_in_an_article_are_shown_as_its_words(
         assert f"said: {INJECTION} [1]" in shown
         assert shown.strip() != "HACKED"
         assert "<i>organisers</i>" in shown and "Saturday & Sunday" in shown
-        assert "[the official programme](http://evil.example/phish)" in shown
-        assert "**bold**" in shown
         assert f"[1] {HOSTILE_ARTICLE['title']} · Harbour <b>Times</b> & Co · 2031-07-04" in shown
         links = [e for e in answer["entities"] if e["type"] == "text_link"]
         assert [e["url"] for e in links] == [HOSTILE_ARTICLE["url"]]
         assert entities_of(answer, "italic") == [] and entities_of(answer, "bold") == [
             "Sources"]
+
+        markdown = ask(standin, ALICE, ALICE,
+                       "How long did the fireworks over Zorvik last, according to the programme?")
+        shown = text_of(markdown)
+        assert "[the official programme](http://evil.example/phish)" in shown
+        assert "**bold**" in shown
+        links = [e for e in markdown["entities"] if e["type"] == "text_link"]
+        assert [e["url"] for e in links] == [HOSTILE_ARTICLE["url"]]  # the source's link only
+        assert entities_of(markdown, "bold") == ["Sources"]
 
         citation = logged_answer(store, ALICE, answer["message_id"])[1][0]
         body = library.article(citation.article_id).body

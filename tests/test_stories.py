@@ -47,6 +47,16 @@ WIRE_COPY = [
     WIRE[4],
     "Local hauliers told the Gazette they had already cancelled Tuesday's collections.",
 ]
+# The same report updated in place under its headline: one paragraph rewritten, another
+# added — too changed for the text alone to call it a copy.
+UPDATED = [
+    WIRE[0].replace("on Monday", "on Monday morning"),
+    *WIRE[1:3],
+    "Shipping lines warned of long delays.",
+    "Talks between the union and the port authority broke up on Monday evening without "
+    "agreement, both sides said, and no date has been set for them to resume.",
+    WIRE[4],
+]
 OTHER = [
     "The city council voted on Tuesday to build a new footbridge over the river Wye, "
     "linking the old market square to the railway station.",
@@ -84,6 +94,44 @@ def test_the_rule_groups_edited_and_cut_copies_only() -> None:
     follow_up = dedupe.similarity(wire, dedupe.shingles(" ".join(WIRE[:2] + OTHER)))
     assert not follow_up.near_duplicate  # shares two paragraphs, but is another story
     assert dedupe.shingles("Hello, WORLD!") == dedupe.shingles("hello world")
+
+
+def test_an_update_under_the_same_headline_is_the_same_story() -> None:
+    found = dedupe.similarity(dedupe.shingles(" ".join(WIRE)),
+                              dedupe.shingles(" ".join(UPDATED)))
+    assert dedupe.MIN_JACCARD <= found.jaccard < dedupe.SAME_TEXT_JACCARD
+    assert found.containment < dedupe.CONTAINED and not found.near_duplicate
+    assert found.same_story(same_headline=True) and not found.same_story(same_headline=False)
+    assert dedupe.headline_key("  Port  STRIKE ") == dedupe.headline_key("Port strike")
+
+
+def test_store_joins_same_headline_updates_only(store: Store) -> None:
+    store.upsert_article(draft("a", WIRE))
+    store.upsert_article(draft("update", UPDATED, title="Dockers walk out"))
+    assert stories_of(store)["update"] != stories_of(store)["a"]  # too changed on its own
+    assert store.upsert_article(draft("update", UPDATED, title="PORT  strike")) == "updated"
+    assert stories_of(store)["update"] == stories_of(store)["a"]
+
+
+def test_migration_to_schema_4_joins_same_headline_updates(tmp_path: Path) -> None:
+    data_dir = tmp_path / "store"
+    store = Store(data_dir)
+    try:
+        store.upsert_article(draft("a", WIRE))
+        store.upsert_article(draft("update", UPDATED))
+        store.upsert_article(draft("bridge", OTHER))
+        with store.transaction():  # as schema 3 stored them: the update a story of its own
+            store.db.execute("UPDATE articles SET story_id=id")
+            store.db.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+    finally:
+        store.close()
+    store = Store(data_dir)
+    try:
+        stories = stories_of(store)
+        assert stories["update"] == stories["a"] != stories["bridge"]
+        assert store.get_meta("schema_version") == "4"
+    finally:
+        store.close()
 
 
 def test_store_groups_near_duplicates_and_regroups_when_the_head_goes(store: Store) -> None:
@@ -135,7 +183,7 @@ def test_migration_from_schema_1_groups_existing_near_duplicates(tmp_path: Path)
 
     store = Store(data_dir)
     try:
-        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "3"
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"
         assert stories_of(store) == {"old-1": 1, "old-2": 2, "old-3": 1}
         assert store.feeds() == []
         assert not store.db["embeddings"].exists()  # schema 3: the cache has its own file
