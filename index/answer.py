@@ -109,7 +109,10 @@ _NUMBER_QUESTION = re.compile(
     rf"(what|which)( \w+)? ({_FIGURE_NOUNS})s?\b|"
     r"(what|which) (is|was|were|are|will be|would be|has been|had been) the( \w+)?( \w+)? "
     rf"({_FIGURE_NOUNS})s?\b|"
-    r"at what|in what year|what year|on what (day|date))\b|^\s*when\b", re.I)
+    r"at what)\b", re.I)
+_YEAR_QUESTION = re.compile(r"\b(what|which) year\b", re.I)
+_DATE_QUESTION = re.compile(r"^\s*when\b|\b(what|which|on what) (date|day)\b|\bwhen (did|will|does|"
+                            r"is|was|were|are|has|had)\b", re.I)
 _REASON_QUESTION = re.compile(r"\bwhy\b|\bfor what reason\b", re.I)
 _PLACE_QUESTION = re.compile(
     r"^\s*where\b|\b(in|at|to|from) (which|what) (\w+ ){0,3}?(town|city|country|village|county|"
@@ -134,6 +137,11 @@ _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|el
                      r"saturday|sunday)\b", re.I)
 _NUMBER_TOKEN = re.compile(r"[£$€]?\d[\d,.:/-]*\w*|" + _NUMBER.pattern.removeprefix(r"\d|"),
                            re.I)
+_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
+_DATE_TOKEN = re.compile(r"\b(?:1[89]\d\d|20\d\d|\d{1,2}(?:st|nd|rd|th)?|january|february|march|"
+                         r"april|may|june|july|august|september|october|november|december|"
+                         r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|"
+                         r"today|tomorrow|tonight|weekend|spring|summer|autumn|winter)\b", re.I)
 _CAUSE = re.compile(r"\b(because|after|due to|as a result|following|since|amid|blamed|owing to|"
                     r"thanks to|in order to|so that|reason|triggered|prompted|sparked|caused|"
                     r"led to|fuelled|on the back of)\b", re.I)
@@ -146,9 +154,10 @@ _NOT_NAMES = frozenset("mr mrs ms dr sir the a an he she it they but and in on a
 
 
 def expected_answer_kind(question: str) -> str | None:
-    """What sort of fact the question asks for: "number", "reason", "place", "person",
-    another "name", or None."""
-    for kind, pattern in (("number", _NUMBER_QUESTION), ("reason", _REASON_QUESTION),
+    """What sort of fact the question asks for: a "year", a "date", another "number", a
+    "reason", a "place", a "person", another "name", or None."""
+    for kind, pattern in (("year", _YEAR_QUESTION), ("date", _DATE_QUESTION),
+                          ("number", _NUMBER_QUESTION), ("reason", _REASON_QUESTION),
                           ("place", _PLACE_QUESTION), ("person", _PERSON_QUESTION),
                           ("name", _NAME_QUESTION)):
         if pattern.search(question):
@@ -180,6 +189,10 @@ def offers_new_fact(kind: str | None, sentence: str, question: str | frozenset[s
     if kind is None:
         return False
     asked = question if isinstance(question, frozenset) else asked_words(question)
+    if kind == "year":
+        return any(_is_new(year, asked) for year in _YEAR.findall(sentence))
+    if kind == "date":
+        return any(_is_new(m.group(0), asked) for m in _DATE_TOKEN.finditer(sentence))
     if kind == "number":
         return any(_is_new(m.group(0), asked) for m in _NUMBER_TOKEN.finditer(sentence))
     if kind == "reason":
@@ -372,7 +385,6 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
 def unknown_terms(question: str, in_collection: Callable[[str], bool]) -> list[str]:

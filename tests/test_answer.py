@@ -26,7 +26,9 @@ from index.store import StoredArticle
     ("How many copies did the single sell in its first week?", "number"),
     ("What was the score in England's defeat by Ireland?", "number"),
     ("What price tag have Inter Milan put on their striker?", "number"),
-    ("When will the winner be announced?", "number"),
+    ("When will the winner be announced?", "date"),
+    ("On what date did the minister tell MPs?", "date"),
+    ("In what year did the former premier win the rebate?", "year"),
     ("Why did the dollar slide on Thursday?", "reason"),
     ("Where in north London is the developer headquartered?", "place"),
     ("In which County Durham town does the firm build ovens?", "place"),
@@ -51,6 +53,9 @@ def test_a_new_fact_of_the_asked_kind_counts_and_a_restated_question_does_not() 
     number = QuestionFacts.of("How many strains of the worm have been found?")
     assert offers_new_fact(number.kind, "So far seven versions are known.", number.asked)
     assert not offers_new_fact(number.kind, "The worm spreads by Bluetooth.", number.asked)
+    year = QuestionFacts.of("In what year did Margaret Thatcher win the rebate?")
+    assert offers_new_fact(year.kind, "The rebate was secured in 1984.", year.asked)
+    assert not offers_new_fact(year.kind, "The UK pays 14 times as much.", year.asked)
     place = QuestionFacts.of("Where is the games developer headquartered?")
     assert offers_new_fact(place.kind, "It has 80 workers at its base in Edgware.", place.asked)
     assert not offers_new_fact(place.kind, "The games developer has collapsed.", place.asked)
