@@ -331,11 +331,14 @@ def select_sentences(candidates: list[_Candidate], tuning: AnswerTuning) -> list
 
 
 def _passage_of(candidate: _Candidate) -> int:
-    """The stored passage holding the quoted sentence."""
-    for hit in candidate.story.hits:
+    """The retrieved passage of the cited article holding the quoted sentence (else the
+    article's first retrieved passage)."""
+    article_id = candidate.story.article.id
+    own = [hit for hit in candidate.story.hits if hit.article.id == article_id]
+    for hit in own:
         if hit.passage.start <= candidate.start and candidate.end <= hit.passage.end:
             return hit.passage.id
-    return candidate.story.hits[0].passage.id
+    return (own or candidate.story.hits)[0].passage.id
 
 
 def _citation_for(n: int, candidate: _Candidate, twins: list[StoredArticle],
@@ -413,7 +416,7 @@ def should_abstain(question: str, stories: list[StoryEvidence], tuning: AnswerTu
     never mentions — and the match is not strong."""
     if not stories:
         return True
-    closest = max(story.best_similarity for story in stories[: tuning.abstain_stories])
+    closest = max(story.story_similarity for story in stories[: tuning.abstain_stories])
     if closest < tuning.abstain_below:
         return True
     if closest >= tuning.abstain_missing_detail_below:

@@ -32,7 +32,16 @@ from index.cache import EmbeddingCache
 from index.config import Settings
 from index.embed import Embedder, shared_embedder
 from index.ingest import FileResult, iter_files, read_file
-from index.search import fts_query, query_terms, rank_stories, recency_boost, retrieve, stem
+from index.search import (
+    best_copy_per_story,
+    fts_query,
+    in_date_range,
+    query_terms,
+    rank_stories,
+    recency_boost,
+    retrieve,
+    stem,
+)
 from index.store import (
     Store,
     StoredArticle,
@@ -539,9 +548,11 @@ class Library:
             stories=tuning.rerank_stories, lexical_weight=tuning.story_lexical_weight,
             dense_weight=tuning.story_dense_weight, term_weights=self.term_weights(question),
             coverage_weight=tuning.story_coverage_weight,
+            copies=lambda story: [copy for copy in self.store.story_members(story)
+                                  if in_date_range(copy, since, until)],
         )
         stories = recency_boost(stories, question)
-        stories = answering.rescore_stories(question, stories, tuning)
+        stories = best_copy_per_story(answering.rescore_stories(question, stories, tuning))
         hits = [hit for story in stories for hit in story.hits]
         text, citations, abstained = answering.NO_ANSWER, [], True
         if not answering.should_abstain(question, stories, tuning, self.store.has_term):

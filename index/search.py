@@ -175,10 +175,17 @@ class StoryEvidence:
     spans: list[tuple[int, int]]  # every sentence of the article
     similarities: np.ndarray  # cosine of each sentence (headline as context) with the question
     score: float = 0.0
+    # The closest sentence of the story's other copies (see `best_copy_per_story`).
+    other_copies_similarity: float = 0.0
 
     @property
     def best_similarity(self) -> float:
         return float(self.similarities.max()) if len(self.similarities) else 0.0
+
+    @property
+    def story_similarity(self) -> float:
+        """The closest sentence of any copy of the story."""
+        return max(self.best_similarity, self.other_copies_similarity)
 
 
 def rank_stories(
@@ -191,21 +198,32 @@ def rank_stories(
     dense_weight: float,
     term_weights: dict[str, float] | None = None,
     coverage_weight: float = 0.0,
+    copies: Callable[[int], list[StoredArticle]] | None = None,
 ) -> list[StoryEvidence]:
     """Re-rank the best `stories` candidate stories by their closest sentence, plus the
     lexical and passage-level evidence that brought them in, plus how much of the
-    question's (weighted) words the whole article covers."""
+    question's (weighted) words the whole article covers. Each copy of a story — those
+    retrieved, and those `copies(story_id)` names — is scored on its own (near-duplicates
+    differ: one may have the paragraph that answers); `best_copy_per_story` keeps the best
+    one once the scores are final."""
     by_story: dict[int, list[Hit]] = {}
     for hit in hits:
         if hit.passage.story_id in by_story or len(by_story) < stories:
             by_story.setdefault(hit.passage.story_id, []).append(hit)
+    by_copy: dict[tuple[int, int], tuple[StoredArticle, list[Hit]]] = {}
+    for story_id, story_hits in by_story.items():
+        for hit in story_hits:
+            by_copy.setdefault((story_id, hit.article.id), (hit.article, []))[1].append(hit)
+        if copies is not None:
+            for article in copies(story_id):
+                by_copy.setdefault((story_id, article.id), (article, []))
     top_lexical = max((h.lexical for h in hits), default=0.0) or 1.0
     ranked: list[StoryEvidence] = []
-    for story_id, story_hits in by_story.items():
-        article = story_hits[0].article
+    for (story_id, _article_id), (article, copy_hits) in by_copy.items():
         spans, matrix = sentence_vectors(article)
         similarities = matrix @ query_vector if len(spans) else np.zeros(0, dtype=np.float32)
-        evidence = StoryEvidence(story_id, article, story_hits, spans, similarities)
+        evidence = StoryEvidence(story_id, article, copy_hits, spans, similarities)
+        story_hits = by_story[story_id]  # the passages found are evidence for every copy
         evidence.score = (
             evidence.best_similarity
             + lexical_weight * max(h.lexical for h in story_hits) / top_lexical
@@ -217,6 +235,22 @@ def rank_stories(
         ranked.append(evidence)
     ranked.sort(key=lambda e: -e.score)
     return ranked
+
+
+def best_copy_per_story(ranked: list[StoryEvidence]) -> list[StoryEvidence]:
+    """One evidence per story, best first: the highest-scoring copy, holding the hits of
+    all its copies and the closest sentence among them (a copy under another headline can
+    be the closer match, while this one has the answer)."""
+    kept: dict[int, StoryEvidence] = {}
+    for evidence in sorted(ranked, key=lambda e: -e.score):
+        best = kept.get(evidence.story_id)
+        if best is None:
+            kept[evidence.story_id] = evidence
+            continue
+        best.hits.extend(evidence.hits)
+        best.other_copies_similarity = max(best.other_copies_similarity,
+                                           evidence.story_similarity)
+    return list(kept.values())
 
 
 # Words that ask for the newest news; "new" alone is left out ("the new bridge").

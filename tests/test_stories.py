@@ -240,6 +240,24 @@ def test_wire_copies_take_one_citation_slot(
         "ask", "Why did the Rotterdam dock workers go on strike?").stdout
 
 
+def test_the_copy_that_answers_is_the_one_cited(
+    cli: Callable[..., Result], web: LocalWeb, samples: Path
+) -> None:
+    daily = web.route("/world/rotterdam-strike",
+                      _outlet_page("Daily Courier", "Rotterdam dockers strike", WIRE))
+    gazette = web.route("/business/port-walkout",
+                        _outlet_page("Harbour Gazette", "Port walkout over robot cranes",
+                                     WIRE_COPY))
+    _json(cli("ingest", daily, gazette, str(samples), "--json"))
+    answer = _json(cli("ask", "What had local hauliers already cancelled because of the "
+                       "Rotterdam strike?", "--json"))
+    cited = answer["citations"]
+    assert "cancelled Tuesday's collections" in answer["answer"]
+    assert cited[0]["outlet"] == "Harbour Gazette"  # only its copy has that paragraph
+    assert cited[0]["also_reported_by"] == ["Daily Courier"]
+    assert not any(c["outlet"] == "Daily Courier" for c in cited)
+
+
 def test_a_removed_article_is_never_cited_again(
     cli: Callable[..., Result], samples: Path, data_dir: Path
 ) -> None:
