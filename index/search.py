@@ -56,10 +56,10 @@ def stem(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def stemmed_words(text: str) -> frozenset[str]:
-    """The content words of a text, stemmed (cached: sentences and articles recur across
-    questions)."""
+    """The content words of a text, stemmed. Cached: the sentences and articles of a
+    popular story recur across questions (16,384 texts, a few tens of MB at most)."""
     return frozenset(stem(w) for w in query_terms(text))
 
 
