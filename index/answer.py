@@ -212,14 +212,6 @@ def _is_heading(text: str) -> bool:
     return len(text.split()) < 10 and not re.search(r"[.!?][\"'”’)]*$", text)
 
 
-def lexical_overlap(terms: list[str], sentence: str) -> float:
-    """Share of the question's content words (lightly stemmed) found in the sentence."""
-    if not terms:
-        return 0.0
-    words = stemmed_words(sentence)
-    return sum(1 for t in terms if stem(t) in words) / len(terms)
-
-
 @dataclass(frozen=True, slots=True)
 class QuestionFacts:
     """What the answer step needs to know of a question, worked out once."""
