@@ -135,7 +135,9 @@ _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|el
                      r"half|dozen|january|february|march|april|may|june|july|august|september|"
                      r"october|november|december|monday|tuesday|wednesday|thursday|friday|"
                      r"saturday|sunday)\b", re.I)
-_NUMBER_TOKEN = re.compile(r"[£$€]?\d[\d,.:/-]*\w*|" + _NUMBER.pattern.removeprefix(r"\d|"),
+# A figure standing alone ("37", "$2.95bn", "19-13"), not a digit inside a name ("G7").
+_NUMBER_TOKEN = re.compile(r"(?<![\w£$€])[£$€]?\d[\d,.:/-]*\w*|"
+                           + _NUMBER.pattern.removeprefix(r"\d|"),
                            re.I)
 _YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
 _DATE_TOKEN = re.compile(r"\b(?:1[89]\d\d|20\d\d|\d{1,2}(?:st|nd|rd|th)?|january|february|march|"
