@@ -114,15 +114,19 @@ _YEAR_QUESTION = re.compile(r"\b(what|which) year\b", re.I)
 _DATE_QUESTION = re.compile(r"^\s*when\b|\b(what|which|on what) (date|day)\b|\bwhen (did|will|does|"
                             r"is|was|were|are|has|had)\b", re.I)
 _REASON_QUESTION = re.compile(r"\bwhy\b|\bfor what reason\b", re.I)
+# "which/what" and the words before the noun it asks about ("which County Durham town",
+# "which uncapped Wrexham defender") — but not a verb: "what opened off the island" asks for
+# a thing, not a place, and "what did the man say" for words, not a person.
+_GAP = r"(?:(?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could)\b)[\w'-]+ ){0,4}?"
+_WHICH = rf"(?:which {_GAP}|what (?![\w'-]+ed\b){_GAP})"
 _PLACE_QUESTION = re.compile(
-    r"^\s*where\b|\b(in|at|to|from) (which|what) (\w+ ){0,3}?(town|city|country|village|county|"
-    r"state|region|venue|stadium|ground|building|street|place|area|capital|island|nation|"
-    r"location|court|hospital|university|school|prison|port|resort)\b|\b(which|what) (\w+ ){0,3}?"
-    r"(town|city|country|village|county|venue|stadium|ground|region|capital|island|location)\b",
-    re.I)
+    rf"^\s*where\b|\b(in|at|to|from) {_WHICH}(town|city|country|village|county|state|region|"
+    r"venue|stadium|ground|building|street|place|area|capital|island|nation|location|court|"
+    rf"hospital|university|school|prison|port|resort)\b|\b{_WHICH}(town|city|country|"
+    r"village|county|venue|stadium|ground|region|capital|island|location)\b", re.I)
 _PERSON_QUESTION = re.compile(
     r"^\s*(who|whom|whose)\b|\b(who|whom) (is|was|were|will|has|had|did|does)\b|"
-    r"\b(which|what) (\w+ ){0,4}?(executive|attorney|lawyer|singer|player|actor|actress|director|"
+    rf"\b{_WHICH}(executive|attorney|lawyer|singer|player|actor|actress|director|"
     r"manager|boss|coach|chief|minister|official|spokesman|spokeswoman|analyst|economist|star|"
     r"striker|winger|midfielder|defender|goalkeeper|captain|forward|back-rower|flanker|"
     r"musician|artist|writer|author|journalist|presenter|designer|founder|owner|chairman|"

@@ -531,9 +531,14 @@ class Library:
     def ask(self, question: str, *, since: str | None = None, until: str | None = None
             ) -> Answer:
         """A short answer with numbered citations, or an abstention."""
-        tuning = self.settings.tuning
         started = time.perf_counter()
         index = self.live_index()
+        with self.store.snapshot():  # one state of the store for the whole question
+            return self._answer(question, index, started, since=since, until=until)
+
+    def _answer(self, question: str, index: faiss.Index, started: float, *,
+                since: str | None, until: str | None) -> Answer:
+        tuning = self.settings.tuning
         query_vector = self.embedder.embed_query(question)
         embedded = time.perf_counter()
         hits = retrieve(

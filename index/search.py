@@ -147,7 +147,9 @@ def retrieve(
         passage = passages.get(passage_id)
         if passage is None:  # the index is newer or older than the store: skip, never guess
             continue
-        article = articles[passage.article_id]
+        article = articles.get(passage.article_id)
+        if article is None:  # the store changed between the two reads: skip, never guess
+            continue
         if not in_date_range(article, since, until):
             continue
         span = (passage.story_id, passage.start, passage.end)

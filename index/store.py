@@ -269,6 +269,21 @@ class Store:
             raise
         connection.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that see one committed state of the store, whatever a writer commits
+        meanwhile (a read transaction; WAL lets the writer go on). Inside a transaction of
+        this thread it adds nothing."""
+        connection = self.db.conn
+        if connection.in_transaction:
+            yield
+            return
+        connection.execute("BEGIN")
+        try:
+            yield
+        finally:
+            connection.execute("COMMIT")
+
     def close(self) -> None:
         self._connections.close()
 

@@ -37,6 +37,10 @@ from index.store import StoredArticle
     ("Who took over from Jonathan Ross when he left the corporation?", "person"),
     ("Which BBC One show won two awards?", "name"),
     ("What is the name of the memory test game on the DVD?", "name"),
+    ("Which uncapped Wrexham defender was drafted into the squad?", "person"),
+    ("Which constituency has veteran Labour MP Jack Cunningham represented?", "name"),
+    ("What opened off the island of Skerra?", None),  # a thing, not a place
+    ("What did the man say?", None),
     ("Tell me about the floods.", None),
 ])
 def test_expected_answer_kind(question: str, kind: str | None) -> None:

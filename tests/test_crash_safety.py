@@ -291,3 +291,29 @@ def test_the_bot_rebuilds_a_damaged_index_before_serving(baseline: dict) -> None
         assert "150,000" in library.ask(QUESTIONS[0]).answer
     finally:
         library.close()
+
+
+def test_a_snapshot_reads_one_state_of_the_store_while_another_thread_commits(
+    tmp_path: Path,
+) -> None:
+    """A question reads the store inside `Store.snapshot()`: what a writer commits
+    meanwhile (another thread, its own connection) is seen only after it ends."""
+    from index.article import ArticleDraft
+    from index.store import Store
+
+    store = Store(tmp_path / "store")
+    try:
+        store.upsert_article(ArticleDraft(origin="a", title="A", body="First article body."))
+
+        def write() -> None:
+            store.upsert_article(ArticleDraft(origin="b", title="B", body="Second body."))
+
+        with store.snapshot():
+            assert store.counts()["articles"] == 1
+            writer = threading.Thread(target=write)
+            writer.start()
+            writer.join()
+            assert store.counts()["articles"] == 1  # still the state the snapshot began with
+        assert store.counts()["articles"] == 2
+    finally:
+        store.close()
