@@ -217,15 +217,21 @@ def web(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalWeb]:
         yield server
 
 
-def test_wire_copies_take_one_citation_slot(
-    cli: Callable[..., Result], web: LocalWeb, samples: Path
-) -> None:
+def _ingest_two_outlets(cli: Callable[..., Result], web: LocalWeb, samples: Path) -> dict:
+    """The wire story at the Daily Courier and, edited, at the Harbour Gazette, with the
+    bundled samples; returns the ingest report."""
     daily = web.route("/world/rotterdam-strike",
                       _outlet_page("Daily Courier", "Rotterdam dockers strike", WIRE))
     gazette = web.route("/business/port-walkout",
                         _outlet_page("Harbour Gazette", "Port walkout over robot cranes",
                                      WIRE_COPY))
-    report = _json(cli("ingest", daily, gazette, str(samples), "--json"))
+    return _json(cli("ingest", daily, gazette, str(samples), "--json"))
+
+
+def test_wire_copies_take_one_citation_slot(
+    cli: Callable[..., Result], web: LocalWeb, samples: Path
+) -> None:
+    report = _ingest_two_outlets(cli, web, samples)
     assert report["added"] == 13
     stats = _json(cli("stats", "--json"))
     assert (stats["articles"], stats["stories"]) == (13, 12)
@@ -243,12 +249,7 @@ def test_wire_copies_take_one_citation_slot(
 def test_the_copy_that_answers_is_the_one_cited(
     cli: Callable[..., Result], web: LocalWeb, samples: Path
 ) -> None:
-    daily = web.route("/world/rotterdam-strike",
-                      _outlet_page("Daily Courier", "Rotterdam dockers strike", WIRE))
-    gazette = web.route("/business/port-walkout",
-                        _outlet_page("Harbour Gazette", "Port walkout over robot cranes",
-                                     WIRE_COPY))
-    _json(cli("ingest", daily, gazette, str(samples), "--json"))
+    _ingest_two_outlets(cli, web, samples)
     answer = _json(cli("ask", "What had local hauliers already cancelled because of the "
                        "Rotterdam strike?", "--json"))
     cited = answer["citations"]
