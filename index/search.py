@@ -40,14 +40,25 @@ def query_terms(text: str) -> list[str]:
     """Lower-cased content words of a question, in order, without duplicates."""
     seen: dict[str, None] = {}
     for word in _WORD.findall(text.lower()):
-        word = word.replace("’", "'").strip(".'")
-        if word.endswith("'s"):
-            word = word[:-2]
-        if word and word not in STOPWORDS and not (len(word) == 1 and word.isalpha()):
-            seen.setdefault(word, None)
+        term = _content_word(word)
+        if term:
+            seen.setdefault(term, None)
     return list(seen)
 
 
+@lru_cache(maxsize=65536)
+def _content_word(word: str) -> str:
+    """A lower-cased word as a term ("today’s" → "today"), or "" for a stopword or a
+    single letter. Cached: a collection's vocabulary is small next to its running text."""
+    word = word.replace("’", "'").strip(".'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if word in STOPWORDS or (len(word) == 1 and word.isalpha()):
+        return ""
+    return word
+
+
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix-stripping stem ("ruling" → "rul", "sales" → "sal")."""
     for suffix in ("ing", "ed", "es", "s"):
