@@ -579,6 +579,23 @@ def busy_text(svc: BotServices) -> str | None:
     return None
 
 
+@asynccontextmanager
+async def exclusive_write(update: Update, context: Context,
+                          svc: BotServices) -> AsyncIterator[bool]:
+    """A short write (/add, /remove, following a feed): yields False, after telling the
+    user why, while another write runs; else True, the write marked as running until the
+    block ends (checked and marked with no await between, so nothing starts in between)."""
+    if (busy := busy_text(svc)) is not None:
+        await reply(update, context, busy)
+        yield False
+        return
+    svc.ingesting = True
+    try:
+        yield True
+    finally:
+        svc.ingesting = False
+
+
 async def reindex_command(update: Update, context: Context) -> None:
     """/reindex [full] (admins): runs in the background, editing one progress message."""
     message, chat = update.effective_message, update.effective_chat
@@ -686,19 +703,17 @@ async def add_command(update: Update, context: Context) -> None:
             f"Could not add {target}", "that path is outside the folders /add may read "
             "(CITEBOT_ADD_FOLDERS)"))
         return
-    if (busy := busy_text(svc)) is not None:
-        await reply(update, context, busy)
-        return
-    svc.ingesting = True
-    try:
-        async with typing(context, target_chat(update)):
-            report = await ingest_target(svc.library, target)
-    except (FetchError, FileNotFoundError) as error:
-        text = render.render_failure(f"Could not add {target}", error)
-    else:
-        text = render.render_ingest_report(f"Added {target}", report)
-    finally:
-        svc.ingesting = False  # before replying: a retry right after the reply is not "busy"
+    async with exclusive_write(update, context, svc) as free:
+        if not free:
+            return
+        try:
+            async with typing(context, target_chat(update)):
+                report = await ingest_target(svc.library, target)
+        except (FetchError, FileNotFoundError) as error:
+            text = render.render_failure(f"Could not add {target}", error)
+        else:
+            text = render.render_ingest_report(f"Added {target}", report)
+    # Replied after the write is over: a retry right after the reply is not "busy".
     await reply(update, context, text)
 
 
@@ -754,36 +769,29 @@ async def follow_feed(update: Update, context: Context, svc: BotServices, url: s
     if existing is not None:
         await reply(update, context, render.render_feed_added(existing, already=True))
         return
-    if (busy := busy_text(svc)) is not None:
-        await reply(update, context, busy)
-        return
     chat = update.effective_chat
-    svc.ingesting = True
-    try:
-        async with typing(context, chat.id if chat else 0):
-            feed = await asyncio.to_thread(svc.library.add_feed, url)
-    except FetchError as error:
-        logger.info("could not follow feed %s: %s", url, error)
-        text = render.render_failure(f"Could not follow {url}", error)
-    else:
-        logger.info("feed %s followed by user %s", feed.url, user_label(update))
-        text = render.render_feed_added(feed, already=False)
-    finally:
-        svc.ingesting = False
+    async with exclusive_write(update, context, svc) as free:
+        if not free:
+            return
+        try:
+            async with typing(context, chat.id if chat else 0):
+                feed = await asyncio.to_thread(svc.library.add_feed, url)
+        except FetchError as error:
+            logger.info("could not follow feed %s: %s", url, error)
+            text = render.render_failure(f"Could not follow {url}", error)
+        else:
+            logger.info("feed %s followed by user %s", feed.url, user_label(update))
+            text = render.render_feed_added(feed, already=False)
     await reply(update, context, text)
 
 
 async def unfollow_feed(update: Update, context: Context, svc: BotServices, url: str) -> None:
     """Stop following the feed at `url`; its articles stay."""
-    if (busy := busy_text(svc)) is not None:
-        await reply(update, context, busy)
-        return
-    svc.ingesting = True
-    try:
+    async with exclusive_write(update, context, svc) as free:
+        if not free:
+            return
         feed = await asyncio.to_thread(svc.library.feed, url)
         report = await asyncio.to_thread(svc.library.remove_feed, url) if feed else None
-    finally:
-        svc.ingesting = False
     if report is None:
         feed = None
     else:
@@ -861,18 +869,14 @@ async def remove_command(update: Update, context: Context) -> None:
     if target is None:
         return
     svc = services(context)
-    if (busy := busy_text(svc)) is not None:
-        await reply(update, context, busy)
-        return
-    svc.ingesting = True
     removed = None
-    try:
+    async with exclusive_write(update, context, svc) as free:
+        if not free:
+            return
         for origin in removal_candidates(target):
             if await asyncio.to_thread(svc.library.remove, origin):
                 removed = origin
                 break
-    finally:
-        svc.ingesting = False
     if removed is not None:
         logger.info("article %s removed by user %s", removed, user_label(update))
     await reply(update, context, render.render_removed(target, removed))
