@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from index.answer import Answer
 from index.library import Library
 
@@ -109,13 +111,7 @@ def _is_miss(outcome: Outcome) -> bool:
 
 def percentile(values: list[float], percent: float) -> float:
     """The `percent`-th percentile of `values`, interpolated linearly (0 for none)."""
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    position = (len(ordered) - 1) * percent / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return float(np.percentile(values, percent)) if values else 0.0
 
 
 def _squash(text: str) -> str:
