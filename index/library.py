@@ -149,6 +149,7 @@ class Library:
         self._write_lock = threading.Lock()
         # Passage frequency of words, for the live index generation (see `term_weights`).
         self._frequencies: dict[str, int] = {}
+        self._passage_total: int | None = None
         # Recently used articles' sentence spans and vectors, for the live generation.
         self._sentences: OrderedDict[tuple[int, int], SentenceVectors] = OrderedDict()
         self._sentences_lock = threading.Lock()
@@ -495,7 +496,7 @@ class Library:
                     f"{self.settings.model!r}: run `citebot reindex` to rebuild it"
                 )
             self._index = self._load_checked_index()
-            self._frequencies = {}
+            self._frequencies, self._passage_total = {}, None
             with self._sentences_lock:
                 self._sentences.clear()
             self._index_generation = generation
@@ -583,9 +584,9 @@ class Library:
         """The IDF of each content word of the question (stemmed) over the passages: rare
         words weigh more. Frequencies are cached until the index changes."""
         frequencies = self._frequencies
-        if "" not in frequencies:
-            frequencies[""] = self.store.counts()["passages"]
-        total = frequencies[""]
+        if self._passage_total is None:
+            self._passage_total = self.store.counts()["passages"]
+        total = self._passage_total
         weights: dict[str, float] = {}
         for term in query_terms(question):
             if term not in frequencies:
