@@ -11,8 +11,10 @@ Usage:  .venv/bin/python bench/bench_embed.py [--corpus ../shared/corpora/bbc]
    (special tokens included, no padding) — ~22 MFLOP per token at this corpus's lengths.
 3. Bulk throughput on a fixed sample of what citebot embeds when it indexes the BBC corpus
    (passages with their headline, and headline + sentence), in tokens/s, GFLOP/s and as a
-   fraction of the peak: ONNX Runtime with 2048/4096/8192-token batches, side by side on
-   single-threaded sessions or one session with all threads, 1 thread, and torch.
+   fraction of the peak: bf16 (torch, bfloat16 matrix products) and ONNX Runtime fp32 with
+   2048/4096/8192-token batches, side by side on single-threaded workers or one worker with
+   all threads, ONNX on 1 thread, and torch fp32. The agreement of bf16 with fp32 vectors
+   (cosine), and which of them `auto` picks for a whole corpus on this CPU.
    Padding: padded tokens / real tokens of the token-budget batches, against fixed batches
    of 32 texts in input order.
 4. Query embedding: `embed_query` p50/p95/p99 on the dev questions, ONNX (1 thread, all
@@ -124,6 +126,10 @@ def matmul_peak(threads: int, shape: dict[str, int]) -> dict[str, object]:
         out[label] = row
     out["peak"] = max(v for row in out.values() if isinstance(row, dict)
                       for v in row.values())
+    # For information, not the peak: the same products in bfloat16 (fp32 accumulation).
+    ta, tb = (torch.rand(2048, 2048, dtype=torch.bfloat16) for _ in range(2))
+    out["bf16 square 2048 (torch, not part of the fp32 peak)"] = _best(
+        lambda: ta @ tb, 2.0 * 2048**3)
     return out
 
 
@@ -216,7 +222,14 @@ def main() -> None:
     }
 
     runs: dict[str, dict[str, float]] = {}
-    data = Embedder(bulk_workers=threads, threads=threads)
+    half = Embedder(bulk_backend="bf16", bulk_workers=threads, threads=threads)
+    for budget in (2048, 4096, 8192):
+        runs[f"bf16 {threads}x1-thread workers, {budget}-token batches"] = throughput(
+            half, sample, work, peak, batch_tokens=budget)
+    half_intra = Embedder(bulk_backend="bf16", bulk_workers=1, threads=threads)
+    runs[f"bf16 1 worker x {threads} threads, 4096-token batches"] = throughput(
+        half_intra, sample, work, peak, batch_tokens=4096)
+    data = Embedder(bulk_backend="onnx", bulk_workers=threads, threads=threads)
     for budget in (2048, 4096, 8192):
         runs[f"onnx {threads}x1-thread sessions, {budget}-token batches"] = throughput(
             data, sample, work, peak, batch_tokens=budget)
@@ -236,7 +249,16 @@ def main() -> None:
     result["bulk"] = runs
     agreement = data.embed(torch_sample) * torch_embedder.embed(torch_sample)
     result["bulk_onnx_vs_torch_min_cosine"] = round(float(agreement.sum(axis=1).min()), 7)
-    default = f"onnx {threads}x1-thread sessions, {embed.BATCH_TOKENS}-token batches"
+    agreement = data.embed(sample) * half.embed(sample)
+    result["bulk_bf16_vs_onnx_fp32_cosine"] = {
+        "mean": round(float(agreement.sum(axis=1).mean()), 7),
+        "min": round(float(agreement.sum(axis=1).min()), 7)}
+    result["cpu_has_bf16"] = embed.cpu_has_bf16()
+    # What `auto` runs a large job (a whole corpus) on here.
+    if probe.bulk_route(embed.BF16_MIN_TOKENS) == "bf16":
+        default = f"bf16 {threads}x1-thread workers, {embed.TORCH_BATCH_TOKENS}-token batches"
+    else:
+        default = f"onnx {threads}x1-thread sessions, {embed.BATCH_TOKENS}-token batches"
     result["bulk_default"] = {"setting": default, **runs[default]}
 
     questions = [json.loads(line)["question"] for line in

@@ -36,6 +36,12 @@ PYTHON = sys.executable
 TXTAI_PYTHON = BENCH / ".venv-txtai" / "bin" / "python"
 
 
+
+def bf16_matmul(emb: dict) -> object:
+    """The bf16 2048³ matmul GFLOP/s with all threads, measured beside the fp32 peak."""
+    rows = [row for row in emb["peak_gflops"].values() if isinstance(row, dict)]
+    return next((value for key, value in rows[-1].items() if key.startswith("bf16")), None)
+
 def cpu_info() -> dict[str, object]:
     model, flags = platform.processor() or "?", set()
     try:
@@ -191,7 +197,11 @@ def markdown(report: dict) -> str:
                   + ", ".join(f"{k} {v} s" for k, v in loads.items())
                   + f"; one-off ONNX export {emb['onnx_export_s']} s. ONNX vs torch query "
                   f"vectors: min cosine {emb['onnx_vs_torch_min_cosine']} (bulk: "
-                  f"{emb.get('bulk_onnx_vs_torch_min_cosine')}).", ""]
+                  f"{emb.get('bulk_onnx_vs_torch_min_cosine')}). bf16 vs ONNX fp32 bulk "
+                  f"vectors: cosine {emb.get('bulk_bf16_vs_onnx_fp32_cosine')}; the CPU "
+                  f"multiplies bf16 natively: {emb.get('cpu_has_bf16')}; `auto` bulk "
+                  f"setting for a corpus: {emb['bulk_default']['setting']}. bf16 matmul: "
+                  f"{bf16_matmul(emb)} GFLOP/s.", ""]
     if ix:
         index, full = ix["index"], summary.get("full_index", {})
         stages = index["stages_s"]

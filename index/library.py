@@ -462,9 +462,11 @@ class Library:
         if progress:
             progress(Progress("embedding", 0, len(missing)))
         missing = sorted(missing, key=lambda item: len(item[2]))
+        # One backend for the whole job, chosen by its size (about 4 characters a token).
+        route = self.embedder.bulk_route(sum(len(text) for _, _, text in missing) // 4)
         for first in range(0, len(missing), slice_size):
             batch = missing[first : first + slice_size]
-            matrix = self.embedder.embed([text for _, _, text in batch])
+            matrix = self.embedder.embed([text for _, _, text in batch], route=route)
             for namespace in {item[0] for item in batch}:
                 rows = [i for i, item in enumerate(batch) if item[0] == namespace]
                 self.cache.save(namespace, [batch[i][1] for i in rows], matrix[rows])

@@ -53,6 +53,31 @@ def test_onnx_and_torch_vectors_agree(onnx_embedder: Embedder, torch_embedder: E
     assert onnx_embedder.count_tokens(TEXTS[0]) == torch_embedder.count_tokens(TEXTS[0]) == 14
 
 
+def test_bf16_bulk_vectors_agree_with_fp32(onnx_embedder: Embedder) -> None:
+    import torch
+
+    half = Embedder(bulk_backend="bf16")
+    vectors = half.embed(TEXTS * 2, batch_tokens=600)  # several batches, side by side
+    assert half.last_bulk_route == "bf16", half.fallback_reason
+    assert vectors.dtype == np.float32 and vectors.shape == (10, 384)
+    cosines = (vectors * np.concatenate([onnx_embedder.embed(TEXTS)] * 2)).sum(axis=1)
+    assert (cosines > 0.9999).all()
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert torch.get_num_threads() == half.threads  # the workers' one thread is undone
+
+
+def test_auto_bulk_route_by_job_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(embed.BULK_BACKEND_ENV, raising=False)
+    auto = Embedder()
+    assert auto.bulk_backend == "auto"
+    assert auto.bulk_route(500) == "onnx"  # a small job: not worth loading torch
+    big = "bf16" if embed.cpu_has_bf16() else "onnx"
+    assert auto.bulk_route(embed.BF16_MIN_TOKENS) == big
+    assert Embedder(bulk_backend="onnx").bulk_route(10 * embed.BF16_MIN_TOKENS) == "onnx"
+    auto.embed(TEXTS, route="onnx")  # a caller's route for a whole job wins over its size
+    assert auto.last_bulk_route == "onnx"
+
+
 def test_bulk_progress_and_empty_input(onnx_embedder: Embedder) -> None:
     counts: list[int] = []
     vectors = onnx_embedder.embed(TEXTS * 3, batch_tokens=600, on_batch=counts.append)
@@ -84,6 +109,11 @@ def test_backend_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(embed.BULK_BACKEND_ENV, "onnx")
     mixed = Embedder()
     assert (mixed.query_backend, mixed.bulk_backend) == ("torch", "onnx")
+    monkeypatch.setenv(embed.BULK_BACKEND_ENV, "BF16")
+    assert Embedder().bulk_backend == "bf16"
+    monkeypatch.setenv(embed.BULK_BACKEND_ENV, "gpu")
+    with pytest.raises(ModelError, match="CITEBOT_BULK_BACKEND"):
+        Embedder()
     monkeypatch.setenv(embed.THREADS_ENV, "1")
     assert embed.default_threads() == 1
 
@@ -111,3 +141,19 @@ def test_models_the_export_does_not_cover_fall_back_to_torch(tmp_path: Path) -> 
 
 def test_shared_embedder_is_loaded_once() -> None:
     assert shared_embedder() is shared_embedder()
+
+
+def test_an_ingest_embeds_the_whole_job_on_the_route_its_size_chooses(
+        samples: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from index.config import Settings
+    from index.library import Library
+
+    monkeypatch.delenv(embed.BULK_BACKEND_ENV, raising=False)
+    monkeypatch.setattr(embed, "BF16_MIN_TOKENS", 1_000)  # the samples are a "large" job
+    library = Library(Settings(data_dir=data_dir, embed_slice=8))  # slices below the bar
+    report = library.ingest([samples])
+    assert report.embedded and report.embedded_sentences
+    assert library.embedder.last_bulk_route == ("bf16" if embed.cpu_has_bf16() else "onnx")
+    answer = library.ask("What annual sales figure in Asia is BMW aiming for?")
+    assert not answer.abstained and answer.citations
+    assert "BMW" in answer.citations[0].title
