@@ -188,34 +188,74 @@ def _past_first_word(sentence: str) -> str:
     return sentence[first.end():] if first else sentence
 
 
-def offers_new_fact(kind: str | None, sentence: str, question: str | frozenset[str]) -> bool:
-    """Whether the sentence holds a fact of the asked-for kind that the question itself
-    does not already state (a restated question is not an answer): a figure, a cause, a
-    place after "in/at/near…", a name of several words for a person, a name otherwise."""
+def new_fact_spans(kind: str | None, sentence: str, question: str | frozenset[str]
+                   ) -> list[tuple[int, int]]:
+    """Where the sentence holds a fact of the asked-for kind that the question itself does
+    not already state (a restated question is not an answer): a figure, a cause, a place
+    after "in/at/near…", a name of several words for a person, a name otherwise."""
     if kind is None:
-        return False
+        return []
     asked = question if isinstance(question, frozenset) else asked_words(question)
-    if kind == "year":
-        return any(_is_new(year, asked) for year in _YEAR.findall(sentence))
-    if kind == "date":
-        return any(_is_new(m.group(0), asked) for m in _DATE_TOKEN.finditer(sentence))
-    if kind == "number":
-        return any(_is_new(m.group(0), asked) for m in _NUMBER_TOKEN.finditer(sentence))
     if kind == "reason":
-        return bool(_CAUSE.search(sentence))
+        return [m.span() for m in _CAUSE.finditer(sentence)]
     if kind == "place":
-        return any(_is_new(word, asked) for m in _PLACE_CUE.finditer(sentence)
-                   for word in m.group(1).split())
-    rest = _past_first_word(sentence)
-    if kind == "person":
-        return any(_is_new(word, asked) for m in _NAME_RUN.finditer(rest)
-                   for word in m.group(0).split() if word[0].isupper())
-    return any(_is_new(word, asked) for word in _CAPITALISED.findall(rest))
+        return [m.span(1) for m in _PLACE_CUE.finditer(sentence)
+                if any(_is_new(word, asked) for word in m.group(1).split())]
+    if kind in ("person", "name"):
+        skip = len(sentence) - len(_past_first_word(sentence))
+        if kind == "person":
+            return [m.span() for m in _NAME_RUN.finditer(sentence, skip)
+                    if any(_is_new(word, asked) for word in m.group(0).split()
+                           if word[0].isupper())]
+        return [m.span() for m in _CAPITALISED.finditer(sentence, skip)
+                if _is_new(m.group(0), asked)]
+    pattern = {"year": _YEAR, "date": _DATE_TOKEN, "number": _NUMBER_TOKEN}[kind]
+    return [m.span() for m in pattern.finditer(sentence) if _is_new(m.group(0), asked)]
+
+
+def offers_new_fact(kind: str | None, sentence: str, question: str | frozenset[str]) -> bool:
+    """Whether the sentence holds a new fact of the asked-for kind (`new_fact_spans`)."""
+    return bool(new_fact_spans(kind, sentence, question))
 
 
 def _is_heading(text: str) -> bool:
     """A subheading ("A crucial issue for Huawei… and for China") is not an answer."""
     return len(text.split()) < 10 and not re.search(r"[.!?][\"'”’)]*$", text)
+
+
+_HOW_MANY = re.compile(r"\bhow many\b", re.I)
+# Words that end the noun phrase after "how many": a verb of the question, a preposition.
+_PHRASE_END = frozenset("""did does do is are was were has have had will would can could
+    should of in at on for to from by with as that which who since during""".split())
+
+
+def counted_noun(question: str) -> str | None:
+    """The stem of the noun a "how many …" question counts ("how many new construction
+    jobs were added" → "job"), or None."""
+    found = _HOW_MANY.search(question)
+    if not found:
+        return None
+    phrase: list[str] = []
+    for word in re.findall(r"[\w'’-]+|[^\w\s]", question[found.end():]):
+        if not word[0].isalnum() or word.casefold() in _PHRASE_END:
+            break
+        phrase.append(word.casefold())
+    return stem(phrase[-1]) if phrase else None
+
+
+def counts_noun(noun: str | None, sentence: str, asked: frozenset[str]) -> bool:
+    """Whether the sentence puts a figure the question lacks right before the counted
+    noun, a word or three apart ("some 37 countries", "51 million Americans")."""
+    if noun is None:
+        return False
+    for figure in _NUMBER_TOKEN.finditer(sentence):
+        if not _is_new(figure.group(0), asked):
+            continue
+        clause = re.split(r"[,;:.!?()\"“”]", sentence[figure.end():figure.end() + 60])[0]
+        following = _WORD.findall(clause)[:4]
+        if any(stem(word.casefold()) == noun for word in following):
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,11 +266,28 @@ class QuestionFacts:
     terms: list[str]
     kind: str | None
     asked: frozenset[str]
+    counted: str | None  # the noun a "how many" question counts (stemmed)
 
     @classmethod
     def of(cls, question: str) -> QuestionFacts:
         return cls(question, query_terms(question), expected_answer_kind(question),
-                   asked_words(question))
+                   asked_words(question), counted_noun(question))
+
+
+_WORD = re.compile(r"[\w'’-]+")
+NEAR_CHARS = 40  # "near" in `fact_near`: within this many characters
+
+
+def fact_near(spans: list[tuple[int, int]], sentence: str, details: set[str]) -> bool:
+    """Whether a new fact (`spans`) sits close to one of the question's rare words
+    (`details`, stemmed): "directed by Anton Corbijn" answers "who will direct", while a
+    name elsewhere in the sentence may answer nothing asked."""
+    if not spans or not details:
+        return False
+    return any(
+        start - NEAR_CHARS <= word.end() and word.start() <= end + NEAR_CHARS
+        for word in _WORD.finditer(sentence) if stem(word.group(0).casefold()) in details
+        for start, end in spans if not start <= word.start() < end)
 
 
 def distinctive_weights(terms: list[str], sentence_words: list[frozenset[str]]
@@ -247,7 +304,8 @@ def distinctive_weights(terms: list[str], sentence_words: list[frozenset[str]]
 
 
 def sentence_scores(facts: QuestionFacts, story: StoryEvidence, tuning: AnswerTuning,
-                    distinctive_weight: float = 0.0) -> list[float]:
+                    distinctive_weight: float = 0.0, near_detail_weight: float = 0.0
+                    ) -> list[float]:
     """How well each sentence of a story answers the question: its closeness (headline as
     context) plus some of the previous sentence's (an answer often follows the sentence
     that sets the scene), the share of the question's words it has (plainly, and weighted
@@ -259,16 +317,23 @@ def sentence_scores(facts: QuestionFacts, story: StoryEvidence, tuning: AnswerTu
     weights = distinctive_weights(facts.terms, words)
     total = sum(weights.values()) or 1.0
     stems = list(weights)
+    # The question's rare words in this story: in at most a tenth of its sentences.
+    rare = math.log((len(texts) + 1) / (max(1.0, 0.1 * len(texts)) + 0.5))
+    details = {term for term, weight in weights.items() if weight >= rare}
     scores: list[float] = []
     previous = 0.0
     for text, sentence_words, similarity in zip(texts, words, story.similarities, strict=True):
         shared = [term for term in stems if term in sentence_words]
+        facts_at = new_fact_spans(facts.kind, text, facts.asked)
         scores.append(
             float(similarity)
             + tuning.context_weight * previous
             + tuning.sentence_lexical_weight * (len(shared) / len(stems) if stems else 0.0)
             + distinctive_weight * sum(weights[t] for t in shared) / total
-            + tuning.answer_kind_bonus * offers_new_fact(facts.kind, text, facts.asked)
+            + tuning.answer_kind_bonus * bool(facts_at)
+            + tuning.counted_noun_bonus * counts_noun(facts.counted, text, facts.asked)
+            + near_detail_weight * fact_near(
+                facts_at, text, details.intersection(shared))
         )
         previous = float(similarity)
     return scores
@@ -296,7 +361,8 @@ def candidate_sentences(
         if rank and story.score < stories[0].score - tuning.source_margin:
             break
         body = story.article.body
-        scores = sentence_scores(facts, story, tuning, tuning.sentence_distinctive_weight)
+        scores = sentence_scores(facts, story, tuning, tuning.sentence_distinctive_weight,
+                                 tuning.fact_near_detail_bonus)
         for (start, end), score in zip(story.spans, scores, strict=True):
             text = body[start:end]
             if len(text) < 15 or _is_heading(text):

@@ -39,6 +39,8 @@ class AnswerTuning:
     sentence_lexical_weight: float = 0.4  # × share of the question's words in the sentence
     sentence_distinctive_weight: float = 0.3  # × that share weighted by rarity in the story
     answer_kind_bonus: float = 0.3  # for a sentence holding the kind of fact asked for
+    counted_noun_bonus: float = 0.2  # "how many X": for a new figure right before X
+    fact_near_detail_bonus: float = 0.1  # for that fact next to a rare word of the question
     context_weight: float = 0.15  # × the previous sentence's closeness to the question
     max_sentences: int = 3
     runner_up_ratio: float = 0.5  # further sentences must score at least this × the best

@@ -10,8 +10,12 @@ import pytest
 
 from index.answer import (
     QuestionFacts,
+    counted_noun,
+    counts_noun,
     distinctive_weights,
     expected_answer_kind,
+    fact_near,
+    new_fact_spans,
     offers_new_fact,
     sentence_scores,
     should_abstain,
@@ -45,6 +49,41 @@ from index.store import StoredArticle
 ])
 def test_expected_answer_kind(question: str, kind: str | None) -> None:
     assert expected_answer_kind(question) == kind
+
+
+@pytest.mark.parametrize(("question", "noun"), [
+    ("How many countries could benefit from the G7 plan?", "countri"),
+    ("How many new construction jobs were added in October?", "jobs"),
+    ("How many strains of the Symbian worm have been identified?", "strain"),
+    ("Into how many languages does the virus translate its subject line?", "languag"),
+    ("How many of its own shares is the group offering?", None),  # no noun to count
+    ("How much did the club pay?", None),
+])
+def test_counted_noun(question: str, noun: str | None) -> None:
+    assert counted_noun(question) == noun
+
+
+def test_a_figure_right_before_the_counted_noun_is_the_count() -> None:
+    facts = QuestionFacts.of("How many countries could benefit from the G7 plan?")
+    assert counts_noun(facts.counted, "Some 37 countries could benefit after a review.",
+                       facts.asked)
+    assert counts_noun(facts.counted, "As many as 51 million poor countries.", facts.asked)
+    assert not counts_noun(facts.counted, "G7 countries backed it.", facts.asked)  # a name
+    assert not counts_noun(facts.counted, "It will cost $10bn, countries say, over a decade "
+                           "of payments.", facts.asked)  # the figure counts something else
+    assert not counts_noun(None, "Some 37 countries.", facts.asked)
+
+
+def test_a_fact_next_to_a_rare_word_of_the_question() -> None:
+    facts = QuestionFacts.of("Who will direct the film about Joy Division singer Ian Curtis?")
+    sentence = "The film is to be directed by Dutch-born Anton Corbijn, who made U2's videos."
+    spans = new_fact_spans(facts.kind, sentence, facts.asked)
+    assert [sentence[a:b] for a, b in spans] == ["Dutch-born Anton Corbijn"]
+    assert fact_near(spans, sentence, {"direct"})
+    far = ("Anton Corbijn, who has made many music videos for Depeche Mode and U2 over the "
+           "years in several countries, is to be directed.")
+    assert not fact_near(new_fact_spans(facts.kind, far, facts.asked), far, {"direct"})
+    assert not fact_near(spans, sentence, set()) and not fact_near([], sentence, {"direct"})
 
 
 def test_a_new_fact_of_the_asked_kind_counts_and_a_restated_question_does_not() -> None:
