@@ -256,7 +256,7 @@ def main() -> None:
     result["cpu_has_bf16"] = embed.cpu_has_bf16()
     # What `auto` runs a large job (a whole corpus) on here.
     if probe.bulk_route(embed.BF16_MIN_TOKENS) == "bf16":
-        default = f"bf16 {threads}x1-thread workers, {embed.TORCH_BATCH_TOKENS}-token batches"
+        default = f"bf16 {threads}x1-thread workers, {embed.BATCH_TOKENS}-token batches"
     else:
         default = f"onnx {threads}x1-thread sessions, {embed.BATCH_TOKENS}-token batches"
     result["bulk_default"] = {"setting": default, **runs[default]}

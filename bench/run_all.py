@@ -36,11 +36,11 @@ PYTHON = sys.executable
 TXTAI_PYTHON = BENCH / ".venv-txtai" / "bin" / "python"
 
 
-
 def bf16_matmul(emb: dict) -> object:
     """The bf16 2048³ matmul GFLOP/s with all threads, measured beside the fp32 peak."""
     rows = [row for row in emb["peak_gflops"].values() if isinstance(row, dict)]
     return next((value for key, value in rows[-1].items() if key.startswith("bf16")), None)
+
 
 def cpu_info() -> dict[str, object]:
     model, flags = platform.processor() or "?", set()

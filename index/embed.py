@@ -60,8 +60,7 @@ QUERY_BACKEND_ENV = "CITEBOT_QUERY_BACKEND"
 BULK_BACKEND_ENV = "CITEBOT_BULK_BACKEND"
 CACHE_DIR_ENV = "CITEBOT_CACHE_DIR"
 THREADS_ENV = "CITEBOT_EMBED_THREADS"
-BATCH_TOKENS = 2048  # padded tokens per bulk batch (bench/bench_embed.py measures this)
-TORCH_BATCH_TOKENS = 4096  # the same, measured for the torch and bf16 workers
+BATCH_TOKENS = 2048  # padded tokens per bulk batch, ONNX and bf16 (bench/bench_embed.py)
 # Below this many tokens `auto` keeps a bulk job on ONNX: loading torch (~3 s) costs more
 # than bf16 saves (~24 µs a token here, bench/bench_embed.py).
 BF16_MIN_TOKENS = 150_000
@@ -492,23 +491,18 @@ class Embedder:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
+        batch_tokens = batch_tokens or BATCH_TOKENS
         if self._tokenizer is None:
             self.last_bulk_route = "torch"
-            return self._embed_torch(texts, out, batch_tokens or TORCH_BATCH_TOKENS, on_batch)
+            return self._embed_torch(texts, out, batch_tokens, on_batch)
         encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         if route is None or (route == "onnx" and self._session is None):
             route = self.bulk_route(sum(len(ids) for ids in encoded))
         self.last_bulk_route = route
         if route == "torch":
-            return self._embed_torch(texts, out, batch_tokens or TORCH_BATCH_TOKENS, on_batch)
-        if route == "bf16":
-            run = self._bf16_runner()
-            batches = token_batches([len(ids) for ids in encoded],
-                                    batch_tokens=batch_tokens or TORCH_BATCH_TOKENS)
-        else:
-            run = self._onnx_runner()
-            batches = token_batches([len(ids) for ids in encoded],
-                                    batch_tokens=batch_tokens or BATCH_TOKENS)
+            return self._embed_torch(texts, out, batch_tokens, on_batch)
+        run = self._bf16_runner() if route == "bf16" else self._onnx_runner()
+        batches = token_batches([len(ids) for ids in encoded], batch_tokens=batch_tokens)
         try:
             with ThreadPoolExecutor(self.bulk_workers) as pool:  # both release the GIL
                 done = pool.map(lambda batch: run(*_pad([encoded[i] for i in batch])),
