@@ -474,12 +474,13 @@ def absent_years(question: str, story: StoryEvidence) -> list[str]:
 
 def should_abstain(question: str, stories: list[StoryEvidence], tuning: AnswerTuning,
                    in_collection: Callable[[str], bool]) -> bool:
-    """Decline when the evidence is weak. Two calibrated rules (see README): no sentence of
-    the best `abstain_stories` stories is close to the question; or the question names
+    """Decline when the evidence is weak. Calibrated rules (see README): the best story,
+    the one an answer would quote, has no sentence even loosely close to the question; no
+    sentence of the best `abstain_stories` stories is close; or the question names
     something — a name or figure the collection never mentions, or a year the best story
     never mentions — and the match is not strong."""
-    if not stories:
-        return True
+    if not stories or stories[0].story_similarity < tuning.abstain_cited_below:
+        return True  # the story an answer would quote has nothing close to the question
     closest = max(story.story_similarity for story in stories[: tuning.abstain_stories])
     if closest < tuning.abstain_below:
         return True

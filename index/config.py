@@ -51,6 +51,9 @@ class AnswerTuning:
     abstain_below: float = 0.48
     abstain_stories: int = 3
     abstain_missing_detail_below: float = 0.65
+    # Abstain too when the best story — the one an answer quotes — has no sentence this close.
+    abstain_cited_below: float = 0.35
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:

@@ -150,10 +150,13 @@ def test_a_rare_question_word_in_the_story_counts_more_than_its_subject() -> Non
 
 def test_abstains_unless_one_of_the_best_stories_is_close() -> None:
     tuning = AnswerTuning()
-    weak, close = _story("Weak.", [0.30]), _story("Close.", [0.70])
+    weak, close = _story("Weak.", [0.40]), _story("Close.", [0.70])
     assert should_abstain("What happened?", [], tuning, lambda term: True)
     assert should_abstain("What happened?", [weak], tuning, lambda term: True)
     assert not should_abstain("What happened?", [weak, close], tuning, lambda term: True)
+    # ...but never quote a first story that has nothing even loosely close.
+    unrelated = _story("Unrelated.", [0.30])
+    assert should_abstain("What happened?", [unrelated, close], tuning, lambda term: True)
     middling = _story("Middling.", [0.55])
     assert should_abstain("What did Zorblax do?", [middling], tuning, lambda term: False)
     assert should_abstain("What happened in 2016?", [middling], tuning, lambda term: True)
