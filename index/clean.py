@@ -67,9 +67,11 @@ class CleanedText:
 def normalize_text(text: str) -> str:
     """Unicode-normalise, unify line endings, drop control characters, trim line ends."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
-    )
+    # Look up each distinct character once (a text has a few hundred), not every character.
+    control = {ord(ch): None for ch in set(text)
+               if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cf", "Cs")}
+    if control:
+        text = text.translate(control)
     text = text.replace("\t", " ").replace("\u00a0", " ")
     lines = [re.sub(r"[ ]{2,}", " ", line).strip() for line in text.split("\n")]
     return "\n".join(lines)

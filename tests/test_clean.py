@@ -69,3 +69,12 @@ def test_bbc_headlines_survive_cleaning() -> None:
         cleaned = clean_article_text(raw)
         assert cleaned.title == " ".join(raw.splitlines()[0].split()), path
         assert len(cleaned.body) > 200, path
+
+
+def test_normalize_text_drops_control_format_and_surrogate_characters_only() -> None:
+    from index.clean import normalize_text
+
+    raw = ("Caf\u0065\u0301 \x00bar\u200b\r\nline\u00a0two\u202e\ud800\t end  \x1b\n"
+           "emoji \U0001f600 stays, \u00e9 stays")
+    assert normalize_text(raw) == "Café bar\nline two end\nemoji \U0001f600 stays, é stays"
+    assert normalize_text("plain text\nunchanged") == "plain text\nunchanged"
