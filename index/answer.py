@@ -109,6 +109,8 @@ _NUMBER_QUESTION = re.compile(
     rf"(what|which)( \w+)? ({_FIGURE_NOUNS})s?\b|"
     r"(what|which) (is|was|were|are|will be|would be|has been|had been) the( \w+)?( \w+)? "
     rf"({_FIGURE_NOUNS})s?\b|"
+    # "what did the remake cost to make", "what will the painting fetch"
+    r"what (did|does|do|will|would)\b[^?]*\b(cost|earn|fetch|weigh)|"
     r"at what)\b", re.I)
 _YEAR_QUESTION = re.compile(r"\b(what|which) year\b", re.I)
 _DATE_QUESTION = re.compile(r"^\s*when\b|\b(what|which|on what) (date|day)\b|\bwhen (did|will|does|"

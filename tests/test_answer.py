@@ -43,6 +43,9 @@ from index.store import StoredArticle
     ("What is the name of the memory test game on the DVD?", "name"),
     ("Which uncapped Wrexham defender was drafted into the squad?", "person"),
     ("Which constituency has veteran Labour MP Jack Cunningham represented?", "name"),
+    ("What did the big-screen remake cost to make?", "number"),
+    ("What will the painting fetch at auction?", "number"),
+    ("What did the costume designer say?", None),
     ("What opened off the island of Skerra?", None),  # a thing, not a place
     ("What did the man say?", None),
     ("Tell me about the floods.", None),
