@@ -113,6 +113,10 @@ _NUMBER_QUESTION = re.compile(
     r"what (did|does|do|will|would)\b[^?]*\b(cost|earn|fetch|weigh)|"
     r"at what)\b", re.I)
 _YEAR_QUESTION = re.compile(r"\b(what|which) year\b", re.I)
+_SCORE_QUESTION = re.compile(r"\b(what|which) (was |is )?the (final |full-time |half-time )?"
+                             r"(score|scoreline|result|margin)\b|\bby (what|which|how big a) "
+                             r"(score|scoreline|margin)\b", re.I)
+_SCORE = re.compile(r"(?<![\w.-])\d{1,3}-\d{1,3}(?![\w.-]|-\d)")
 _DATE_QUESTION = re.compile(r"^\s*when\b|\b(what|which|on what) (date|day)\b|\bwhen (did|will|does|"
                             r"is|was|were|are|has|had)\b", re.I)
 _REASON_QUESTION = re.compile(r"\bwhy\b|\bfor what reason\b", re.I)
@@ -162,9 +166,11 @@ _NOT_NAMES = frozenset("mr mrs ms dr sir the a an he she it they but and in on a
 
 
 def expected_answer_kind(question: str) -> str | None:
-    """What sort of fact the question asks for: a "year", a "date", another "number", a
+    """What sort of fact the question asks for: a "year", a "score" ("19-13"), a "date",
+    another "number", a
     "reason", a "place", a "person", another "name", or None."""
-    for kind, pattern in (("year", _YEAR_QUESTION), ("date", _DATE_QUESTION),
+    for kind, pattern in (("year", _YEAR_QUESTION), ("score", _SCORE_QUESTION),
+                          ("date", _DATE_QUESTION),
                           ("number", _NUMBER_QUESTION), ("reason", _REASON_QUESTION),
                           ("place", _PLACE_QUESTION), ("person", _PERSON_QUESTION),
                           ("name", _NAME_QUESTION)):
@@ -211,7 +217,7 @@ def new_fact_spans(kind: str | None, sentence: str, question: str | frozenset[st
                            if word[0].isupper())]
         return [m.span() for m in _CAPITALISED.finditer(sentence, skip)
                 if _is_new(m.group(0), asked)]
-    pattern = {"year": _YEAR, "date": _DATE_TOKEN, "number": _NUMBER_TOKEN}[kind]
+    pattern = {"year": _YEAR, "date": _DATE_TOKEN, "number": _NUMBER_TOKEN, "score": _SCORE}[kind]
     return [m.span() for m in pattern.finditer(sentence) if _is_new(m.group(0), asked)]
 
 

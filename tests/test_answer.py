@@ -28,7 +28,7 @@ from index.store import StoredArticle
 
 @pytest.mark.parametrize(("question", "kind"), [
     ("How many copies did the single sell in its first week?", "number"),
-    ("What was the score in England's defeat by Ireland?", "number"),
+    ("What was the score in England's defeat by Ireland?", "score"),
     ("What price tag have Inter Milan put on their striker?", "number"),
     ("When will the winner be announced?", "date"),
     ("On what date did the minister tell MPs?", "date"),
@@ -44,6 +44,9 @@ from index.store import StoredArticle
     ("Which uncapped Wrexham defender was drafted into the squad?", "person"),
     ("Which constituency has veteran Labour MP Jack Cunningham represented?", "name"),
     ("What did the big-screen remake cost to make?", "number"),
+    ("By what margin did the appeals judges vote?", "score"),
+    ("What was the final score in Dublin?", "score"),
+    ("By what score did the sevens side win the final?", "score"),
     ("What will the painting fetch at auction?", "number"),
     ("What did the costume designer say?", None),
     ("What opened off the island of Skerra?", None),  # a thing, not a place
@@ -102,6 +105,10 @@ def test_a_new_fact_of_the_asked_kind_counts_and_a_restated_question_does_not() 
     g7 = QuestionFacts.of("How many countries could benefit from the G7 plan?")
     assert not offers_new_fact(g7.kind, "G7 ministers backed the plan.", g7.asked)  # a name
     assert offers_new_fact(g7.kind, "Some 37 countries could benefit.", g7.asked)
+    score = QuestionFacts.of("What was the score in England's defeat by Ireland?")
+    assert offers_new_fact(score.kind, "England were beaten 19-13 in Dublin.", score.asked)
+    assert not offers_new_fact(score.kind, "The 2004-05 season ended with 13 wins.",
+                               score.asked)  # a season and a count are not a score
     year = QuestionFacts.of("In what year did Margaret Thatcher win the rebate?")
     assert offers_new_fact(year.kind, "The rebate was secured in 1984.", year.asked)
     assert not offers_new_fact(year.kind, "The UK pays 14 times as much.", year.asked)
