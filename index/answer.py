@@ -234,7 +234,7 @@ def _is_heading(text: str) -> bool:
 _HOW_MANY = re.compile(r"\bhow many\b", re.I)
 # Words that end the noun phrase after "how many": a verb of the question, a preposition.
 _PHRASE_END = frozenset("""did does do is are was were has have had will would can could
-    should of in at on for to from by with as that which who since during""".split())
+    should of in at on for to from by with as that which who since during a an per each""".split())
 
 
 def counted_noun(question: str) -> str | None:

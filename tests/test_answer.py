@@ -62,6 +62,7 @@ def test_expected_answer_kind(question: str, kind: str | None) -> None:
     ("How many new construction jobs were added in October?", "jobs"),
     ("How many strains of the Symbian worm have been identified?", "strain"),
     ("Into how many languages does the virus translate its subject line?", "languag"),
+    ("How many extra homes a year does Britain need?", "home"),
     ("How many of its own shares is the group offering?", None),  # no noun to count
     ("How much did the club pay?", None),
 ])
