@@ -111,6 +111,9 @@ _NUMBER_QUESTION = re.compile(
     rf"({_FIGURE_NOUNS})s?\b|"
     # "what did the remake cost to make", "what will the painting fetch"
     r"what (did|does|do|will|would)\b[^?]*\b(cost|earn|fetch|weigh)|"
+    # "where does the firm expect the base rate to stand": a level, not a place
+    rf"^\s*where\b[^?]*\b({_FIGURE_NOUNS}|inflation|unemployment|index|level)s?\b[^?]*\b"
+    r"(stand|settle|peak|bottom out|end up|finish|close)|"
     r"at what)\b", re.I)
 _YEAR_QUESTION = re.compile(r"\b(what|which) year\b", re.I)
 _SCORE_QUESTION = re.compile(r"\b(what|which) (was |is )?the (final |full-time |half-time )?"

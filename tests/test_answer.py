@@ -44,6 +44,9 @@ from index.store import StoredArticle
     ("Which uncapped Wrexham defender was drafted into the squad?", "person"),
     ("Which constituency has veteran Labour MP Jack Cunningham represented?", "name"),
     ("What did the big-screen remake cost to make?", "number"),
+    ("Where does the firm expect the base rate to stand by 2006?", "number"),  # a level
+    ("Where will the FTSE index close?", "number"),
+    ("Where will the council hold its April meeting?", "place"),
     ("By what margin did the appeals judges vote?", "score"),
     ("What was the final score in Dublin?", "score"),
     ("By what score did the sevens side win the final?", "score"),
