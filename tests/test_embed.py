@@ -66,6 +66,17 @@ def test_bf16_bulk_vectors_agree_with_fp32(onnx_embedder: Embedder) -> None:
     assert torch.get_num_threads() == half.threads  # the workers' one thread is undone
 
 
+def test_bf16_that_disagrees_with_fp32_falls_back_to_onnx(
+        onnx_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embed, "MIN_BF16_COSINE", 1.5)  # no bf16 vector can pass the check
+    half = Embedder(bulk_backend="bf16")
+    vectors = half.embed(TEXTS)
+    assert half.last_bulk_route == "onnx"
+    assert "bf16 vectors differ from fp32" in (half.fallback_reason or "")
+    np.testing.assert_allclose(vectors, onnx_embedder.embed(TEXTS), atol=1e-5)
+    assert half.bulk_route(10 * embed.BF16_MIN_TOKENS) == "onnx"  # checked once, not again
+
+
 def test_auto_bulk_route_by_job_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(embed.BULK_BACKEND_ENV, raising=False)
     auto = Embedder()
