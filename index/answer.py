@@ -398,8 +398,8 @@ def select_sentences(candidates: list[_Candidate], tuning: AnswerTuning) -> list
                 chosen.append(candidate)  # the best sentence alone may not fit: clip below
                 length += len(candidate.text)
             continue
-        if any(_one_line(c.text) == _one_line(candidate.text) for c in chosen):
-            continue  # the same sentence in a copy of the story
+        if any(_restates(c.text, candidate.text) for c in chosen):
+            continue  # the same sentence in a copy of the story, or another outlet's wording
         chosen.append(candidate)
         length += len(candidate.text) + 5
     return chosen
@@ -457,6 +457,15 @@ def compose(
             existing.quotes.append(candidate.story.article.body[candidate.start:candidate.end])
         parts.append(f"{_one_line(candidate.text)} [{n}]")
     return " ".join(parts), citations
+
+
+def _restates(first: str, second: str, overlap: float = 0.8) -> bool:
+    """Whether two sentences say the same thing: equal, or sharing at least `overlap` of
+    their words ("IBM test results show…" and "DOE test results show…")."""
+    if _one_line(first) == _one_line(second):
+        return True
+    a, b = set(_WORD.findall(first.casefold())), set(_WORD.findall(second.casefold()))
+    return bool(a and b) and len(a & b) / len(a | b) >= overlap
 
 
 def _one_line(text: str) -> str:

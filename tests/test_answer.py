@@ -10,6 +10,7 @@ import pytest
 
 from index.answer import (
     QuestionFacts,
+    candidate_sentences,
     counted_noun,
     counts_noun,
     distinctive_weights,
@@ -17,6 +18,7 @@ from index.answer import (
     fact_near,
     new_fact_spans,
     offers_new_fact,
+    select_sentences,
     sentence_scores,
     should_abstain,
 )
@@ -195,3 +197,22 @@ def test_a_long_running_library_answers_from_the_article_as_it_is_now(
         assert "Chennai" in answer.answer
     finally:
         library.close()
+
+
+def test_an_answer_does_not_repeat_one_fact_in_two_outlets_wordings() -> None:
+    def story(story_id: int, body: str, similarities: list[float]) -> StoryEvidence:
+        evidence = _story(body, similarities)
+        evidence.story_id = story_id
+        evidence.score = 2.0
+        return evidence
+
+    first = story(1, "IBM test results show that Blue Gene/L has managed speeds of 70.72 "
+                     "teraflops.|The machine will be finished in 2005.", [0.80, 0.50])
+    second = story(2, "DOE test results show that Blue Gene/L has managed speeds of 70.72 "
+                      "teraflops.|It is one fifth the speed of the full version.", [0.79, 0.55])
+    tuning = AnswerTuning()
+    chosen = select_sentences(candidate_sentences(
+        "What speed did Blue Gene/L reach?", [first, second], tuning), tuning)
+    texts = [candidate.text for candidate in chosen]
+    assert sum("70.72 teraflops" in text for text in texts) == 1
+    assert len(chosen) >= 2  # the room goes to another sentence instead
