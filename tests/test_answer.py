@@ -9,21 +9,23 @@ import numpy as np
 import pytest
 
 from index.answer import (
-    QuestionFacts,
     candidate_sentences,
-    counted_noun,
-    counts_noun,
     distinctive_weights,
-    expected_answer_kind,
-    fact_near,
-    new_fact_spans,
-    offers_new_fact,
     select_sentences,
     sentence_scores,
     should_abstain,
 )
 from index.config import AnswerTuning, Settings
 from index.library import Library
+from index.question import (
+    QuestionFacts,
+    counted_noun,
+    counts_noun,
+    expected_answer_kind,
+    fact_near,
+    new_fact_spans,
+    offers_new_fact,
+)
 from index.search import StoryEvidence, stemmed_words, term_coverage
 from index.store import StoredArticle
 
