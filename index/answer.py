@@ -135,9 +135,11 @@ def sentence_scores(facts: QuestionFacts, story: StoryEvidence, tuning: AnswerTu
     weights = distinctive_weights(facts.terms, words)
     total = sum(weights.values()) or 1.0
     stems = list(weights)
-    # The question's rare words in this story: in at most a tenth of its sentences.
+    # The question's rare words in this story: in at most a tenth of its sentences (only
+    # when they earn credit: ranking stories scores every sentence without it).
     rare = math.log((len(texts) + 1) / (max(1.0, 0.1 * len(texts)) + 0.5))
-    details = {term for term, weight in weights.items() if weight >= rare}
+    details = {term for term, weight in weights.items()
+               if weight >= rare} if near_detail_weight else set()
     scores: list[float] = []
     previous = 0.0
     for text, sentence_words, similarity in zip(texts, words, story.similarities, strict=True):

@@ -512,8 +512,10 @@ class Embedder:
                     if on_batch:
                         on_batch(len(batch))
         finally:
-            if route == "bf16":
-                self._restore_torch_threads()
+            if route == "bf16":  # the workers ran on one torch thread each: undo that
+                import torch
+
+                torch.set_num_threads(self.threads)
         return out
 
     def _onnx_runner(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -539,11 +541,6 @@ class Embedder:
             return vectors.float().numpy()
 
         return run
-
-    def _restore_torch_threads(self) -> None:
-        import torch
-
-        torch.set_num_threads(self.threads)
 
     def _embed_torch(self, texts: Sequence[str], out: np.ndarray, batch_tokens: int,
                      on_batch: Callable[[int], None] | None) -> np.ndarray:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from index.search import query_terms, stem
 
+_WORD = re.compile(r"[\w'’-]+")  # a word, with its apostrophes and hyphens
+
 # Nouns that make "what/which …" ask for a figure ("what price", "what was the margin").
 _FIGURE_NOUNS = (
     r"percentage|proportion|share|figure|number|price|value|amount|sum|cost|margin|score|size|"
@@ -107,7 +109,7 @@ def expected_answer_kind(question: str) -> str | None:
 
 def asked_words(question: str) -> frozenset[str]:
     """The question's own words, case-folded, with and without a possessive "'s"."""
-    words = set(re.findall(r"[\w'’-]+", question.casefold()))
+    words = set(_WORD.findall(question.casefold()))
     return frozenset(words | {w.removesuffix("'s").removesuffix("’s") for w in words})
 
 
@@ -203,7 +205,6 @@ class QuestionFacts:
                    asked_words(question), counted_noun(question))
 
 
-_WORD = re.compile(r"[\w'’-]+")
 NEAR_CHARS = 40  # "near" in `fact_near`: within this many characters
 
 
