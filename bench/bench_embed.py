@@ -26,7 +26,6 @@ Writes `bench-embed.json` (and prints it).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -41,7 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_index import percentile  # noqa: E402
+from bench.bench_index import corpus_arguments, percentile  # noqa: E402
 from index import embed  # noqa: E402
 from index.chunk import make_passages  # noqa: E402
 from index.embed import Embedder  # noqa: E402
@@ -177,11 +176,7 @@ def cold_load(backend: str, cache: str | None = None) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared/corpora/bbc")
-    parser.add_argument("--questions", type=Path,
-                        default=ROOT.parent / "shared/eval/bbc_dev.jsonl")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser = corpus_arguments(__doc__.split("\n")[0])
     parser.add_argument("--sample", type=int, default=1600,
                         help="texts in the throughput sample (1 passage : 4 sentences)")
     args = parser.parse_args()

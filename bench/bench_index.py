@@ -204,12 +204,18 @@ def markdown(result: dict) -> str:
     return "\n".join(rows) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def corpus_arguments(description: str) -> argparse.ArgumentParser:
+    """A parser with the options the corpus benchmarks share: --corpus, --questions, --out."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared/corpora/bbc")
     parser.add_argument("--questions", type=Path,
                         default=ROOT.parent / "shared/eval/bbc_dev.jsonl")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    return parser
+
+
+def main() -> None:
+    parser = corpus_arguments(__doc__.split("\n")[0])
     parser.add_argument("--save-vectors", type=Path, default=None,
                         help="also save the real vectors (.npz) for bench_scale.py")
     args = parser.parse_args()
