@@ -1,8 +1,8 @@
 """What a question asks for, and whether a sentence offers it.
 
 A question is read once into `QuestionFacts`: its content words, the kind of fact it asks
-for (a year, a score, a date, another figure, a cause, a place, a person, another name), the
-words it already states, and the noun a "how many" question counts. For a sentence, this
+for (a year, a score, a date, a count, another figure, a cause, a place, a person, another
+name), the words it already states, and the noun a "how many" question counts. For a sentence, this
 module tells where it holds a new fact of the asked-for kind (`new_fact_spans`), whether it
 puts a figure right before the counted noun (`counts_noun`), and whether a new fact stands
 next to one of the question's rare words (`fact_near`). `unknown_terms` and `years_named`
@@ -94,9 +94,11 @@ _NOT_NAMES = frozenset("mr mrs ms dr sir the a an he she it they but and in on a
 
 
 def expected_answer_kind(question: str) -> str | None:
-    """What sort of fact the question asks for: a "year", a "score" ("19-13"), a "date",
-    another "number", a
-    "reason", a "place", a "person", another "name", or None."""
+    """What sort of fact the question asks for: a "count" ("how many"), a "year", a "score"
+    ("19-13"), a "date", another "number", a "reason", a "place", a "person", another
+    "name", or None."""
+    if _HOW_MANY.search(question):
+        return "count"
     for kind, pattern in (("year", _YEAR_QUESTION), ("score", _SCORE_QUESTION),
                           ("date", _DATE_QUESTION),
                           ("number", _NUMBER_QUESTION), ("reason", _REASON_QUESTION),
@@ -108,14 +110,18 @@ def expected_answer_kind(question: str) -> str | None:
 
 
 def asked_words(question: str) -> frozenset[str]:
-    """The question's own words, case-folded, with and without a possessive "'s"."""
+    """The question's own words, case-folded, with and without a possessive "'s", and
+    their stems."""
     words = set(_WORD.findall(question.casefold()))
-    return frozenset(words | {w.removesuffix("'s").removesuffix("’s") for w in words})
+    words |= {w.removesuffix("'s").removesuffix("’s") for w in words}
+    return frozenset(words | {stem(w) for w in words})
 
 
 def _is_new(word: str, asked: frozenset[str]) -> bool:
+    """Whether a word of a sentence is not in the question (in any inflection: "Oscar" is
+    the question's "Oscars") and is no title or sentence glue."""
     folded = word.casefold().removesuffix("'s").removesuffix("’s")
-    return folded not in _NOT_NAMES and folded not in asked
+    return folded not in _NOT_NAMES and folded not in asked and stem(folded) not in asked
 
 
 def _past_first_word(sentence: str) -> str:
@@ -127,7 +133,8 @@ def _past_first_word(sentence: str) -> str:
 def new_fact_spans(kind: str | None, sentence: str, question: str | frozenset[str]
                    ) -> list[tuple[int, int]]:
     """Where the sentence holds a fact of the asked-for kind that the question itself does
-    not already state (a restated question is not an answer): a figure, a cause, a place
+    not already state (a restated question is not an answer): a figure (for a count, one
+    that counts things: `_counts_something`), a cause, a place
     after "in/at/near…", a name of several words for a person, a name otherwise."""
     if kind is None:
         return []
@@ -145,8 +152,37 @@ def new_fact_spans(kind: str | None, sentence: str, question: str | frozenset[st
                            if word[0].isupper())]
         return [m.span() for m in _CAPITALISED.finditer(sentence, skip)
                 if _is_new(m.group(0), asked)]
+    if kind == "count":
+        return [m.span() for m in _NUMBER_TOKEN.finditer(sentence)
+                if _is_new(m.group(0), asked) and _counts_something(sentence, m)]
     pattern = {"year": _YEAR, "date": _DATE_TOKEN, "number": _NUMBER_TOKEN, "score": _SCORE}[kind]
     return [m.span() for m in pattern.finditer(sentence) if _is_new(m.group(0), asked)]
+
+
+_PLURAL_IRREGULAR = frozenset("people men women children staff police cattle".split())
+_NOT_COUNTED = re.compile(r"(?:1[89]\d\d|20\d\d|january|february|march|april|may|june|july|"
+                          r"august|september|october|november|december|monday|tuesday|"
+                          r"wednesday|thursday|friday|saturday|sunday)$", re.I)
+
+
+def _counts_something(sentence: str, figure: re.Match[str]) -> bool:
+    """Whether a figure counts things: a word or three later in its clause stands a plural
+    noun ("seven versions", "110 times"), and it is no year or date."""
+    if _NOT_COUNTED.match(figure.group(0)):
+        return False
+    clause = re.split(r"[,;:.!?()\"“”]", sentence[figure.end():figure.end() + 60])[0]
+    following = _WORD.findall(clause)
+    if following and following[0].casefold() == "of":
+        return True  # "28 of the world's largest firms"
+    return any(_is_plural(word) for word in following[:4])
+
+
+def _is_plural(word: str) -> bool:
+    """Whether an English word looks plural ("versions", "people"; not "bus", "analysis")."""
+    folded = word.casefold()
+    return folded in _PLURAL_IRREGULAR or (
+        len(folded) > 3 and folded.endswith("s")
+        and not folded.endswith(("ss", "us", "is", "'s", "’s")))
 
 
 def offers_new_fact(kind: str | None, sentence: str, question: str | frozenset[str]) -> bool:

@@ -31,7 +31,8 @@ from index.store import StoredArticle
 
 
 @pytest.mark.parametrize(("question", "kind"), [
-    ("How many copies did the single sell in its first week?", "number"),
+    ("How many copies did the single sell in its first week?", "count"),
+    ("How much did the club pay?", "number"),
     ("What was the score in England's defeat by Ireland?", "score"),
     ("What price tag have Inter Milan put on their striker?", "number"),
     ("When will the winner be announced?", "date"),
@@ -107,9 +108,15 @@ def test_a_new_fact_of_the_asked_kind_counts_and_a_restated_question_does_not() 
                            "Corbijn.", facts.asked)
     assert not offers_new_fact(facts.kind, "The life of Joy Division singer Ian Curtis is to "
                                "be made into a film.", facts.asked)
-    number = QuestionFacts.of("How many strains of the worm have been found?")
-    assert offers_new_fact(number.kind, "So far seven versions are known.", number.asked)
-    assert not offers_new_fact(number.kind, "The worm spreads by Bluetooth.", number.asked)
+    count = QuestionFacts.of("How many strains of the worm have been found?")
+    assert offers_new_fact(count.kind, "So far seven versions are known.", count.asked)
+    assert offers_new_fact(count.kind, "It was sent by 28 of the largest firms.", count.asked)
+    assert not offers_new_fact(count.kind, "The worm spreads by Bluetooth.", count.asked)
+    # A year, a date or a label is no count of anything.
+    assert not offers_new_fact(count.kind, "It came to light in mid-June 2004 when it was "
+                               "sent to firms.", count.asked)
+    assert not offers_new_fact(count.kind, "It affects Series 60 phone software.",
+                               count.asked)
     g7 = QuestionFacts.of("How many countries could benefit from the G7 plan?")
     assert not offers_new_fact(g7.kind, "G7 ministers backed the plan.", g7.asked)  # a name
     assert offers_new_fact(g7.kind, "Some 37 countries could benefit.", g7.asked)
@@ -120,6 +127,10 @@ def test_a_new_fact_of_the_asked_kind_counts_and_a_restated_question_does_not() 
     year = QuestionFacts.of("In what year did Margaret Thatcher win the rebate?")
     assert offers_new_fact(year.kind, "The rebate was secured in 1984.", year.asked)
     assert not offers_new_fact(year.kind, "The UK pays 14 times as much.", year.asked)
+    oscars = QuestionFacts.of("For which film did the conductor win his own Oscars?")
+    assert not offers_new_fact(oscars.kind, "He conducted at the Oscar night.",
+                               oscars.asked)  # "Oscar" is the question's "Oscars"
+    assert offers_new_fact(oscars.kind, "He won for The Right Stuff.", oscars.asked)
     place = QuestionFacts.of("Where is the games developer headquartered?")
     assert offers_new_fact(place.kind, "It has 80 workers at its base in Edgware.", place.asked)
     assert not offers_new_fact(place.kind, "The games developer has collapsed.", place.asked)
