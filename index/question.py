@@ -1,13 +1,13 @@
 """What a question asks for, and whether a sentence offers it.
 
 A question is read once into `QuestionFacts`: its content words, the kind of fact it asks
-for (a year, a score, a date, a count, another figure, a cause, a place, a person, another
-name), the words it already states, and the noun a "how many" question counts. For a sentence, this
-module tells where it holds a new fact of the asked-for kind (`new_fact_spans`), whether it
-puts a figure right before the counted noun (`counts_noun`), and whether a new fact stands
-next to one of the question's rare words (`fact_near`). `unknown_terms` and `years_named`
-find the names, figures and years a question mentions, for the abstention rules. Pure text
-rules: no model, no store.
+for (a year, a score, a date, a count, a sum of money, another figure, a cause, a place, a
+person, another name), the words it already states, and the noun a "how many" question
+counts. For a sentence, this module tells where it holds a new fact of the asked-for kind
+(`new_fact_spans`), whether it puts a figure right before the counted noun (`counts_noun`),
+and whether a new fact stands next to one of the question's rare words (`fact_near`).
+`unknown_terms` and `years_named` find the names, figures and years a question mentions, for
+the abstention rules. Pure text rules: no model, no store.
 """
 
 from __future__ import annotations
@@ -40,6 +40,22 @@ _NUMBER_QUESTION = re.compile(
     rf"^\s*where\b[^?]*\b({_FIGURE_NOUNS}|inflation|unemployment|index|level)s?\b[^?]*\b"
     r"(stand|settle|peak|bottom out|end up|finish|close)|"
     r"at what)\b", re.I)
+# What makes a figure question ask for a sum of money ("how much did the firm pay").
+_MONEY_QUESTION = re.compile(
+    r"\b(pay|pays|paid|cost|costs|costing|spend|spends|spent|raise|raised|earn|earns|earned|"
+    r"fine|fined|fines|fee|fees|price|priced|worth|cash|money|funding|fetch|fetched|penalty|"
+    r"penalties|compensation|salary|wages|bid|invest|invested|investment|budget|profit|profits|"
+    r"revenue|revenues|turnover|loss|losses|debt|debts|valuation|valued|damages|bonus|prize|"
+    r"payout|payoff|tax|takeover)\b", re.I)
+# A time, a rate or a change asks for another figure, which may or may not be money.
+_NOT_MONEY_QUESTION = re.compile(r"\b(?:what|which) time\b|\bat what\b|\bby how much\b|"
+                                 r"\b(?:rate|percentage|proportion|share)\b|\bhow (?:long|old|far|"
+                                 r"fast|often|frequently|soon|tall|high|heavy|quickly)\b", re.I)
+# A sum of money: "$42m", "£22m", "€1.5bn", "US$3", "250,000 dollars", "90p".
+_MONEY = re.compile(r"(?:\b(?:US|A|C|HK|NZ))?[£$€¥]\s?\d[\d,.]*(?:\s?(?:m|bn|k|million|billion|"
+                    r"trillion)\b)?|\b\d[\d,.]*\s?(?:m|bn|million|billion|trillion)?\s?"
+                    r"(?:dollars|pounds|euros|yen|yuan|roubles|rupees|francs|pence|cents|p)\b",
+                    re.I)
 _YEAR_QUESTION = re.compile(r"\b(what|which) year\b", re.I)
 _SCORE_QUESTION = re.compile(r"\b(what|which) (was |is )?the (final |full-time |half-time )?"
                              r"(score|scoreline|result|margin)\b|\bby (what|which|how big a) "
@@ -95,8 +111,8 @@ _NOT_NAMES = frozenset("mr mrs ms dr sir the a an he she it they but and in on a
 
 def expected_answer_kind(question: str) -> str | None:
     """What sort of fact the question asks for: a "count" ("how many"), a "year", a "score"
-    ("19-13"), a "date", another "number", a "reason", a "place", a "person", another
-    "name", or None."""
+    ("19-13"), a "date", a sum of "money" ("how much did the club pay"), another "number",
+    a "reason", a "place", a "person", another "name", or None."""
     if _HOW_MANY.search(question):
         return "count"
     for kind, pattern in (("year", _YEAR_QUESTION), ("score", _SCORE_QUESTION),
@@ -105,6 +121,9 @@ def expected_answer_kind(question: str) -> str | None:
                           ("place", _PLACE_QUESTION), ("person", _PERSON_QUESTION),
                           ("name", _NAME_QUESTION)):
         if pattern.search(question):
+            if kind == "number" and _MONEY_QUESTION.search(question) and not (
+                    _NOT_MONEY_QUESTION.search(question)):
+                return "money"
             return kind
     return None
 
@@ -155,7 +174,8 @@ def new_fact_spans(kind: str | None, sentence: str, question: str | frozenset[st
     if kind == "count":
         return [m.span() for m in _NUMBER_TOKEN.finditer(sentence)
                 if _is_new(m.group(0), asked) and _counts_something(sentence, m)]
-    pattern = {"year": _YEAR, "date": _DATE_TOKEN, "number": _NUMBER_TOKEN, "score": _SCORE}[kind]
+    pattern = {"year": _YEAR, "date": _DATE_TOKEN, "number": _NUMBER_TOKEN, "score": _SCORE,
+               "money": _MONEY}[kind]
     return [m.span() for m in pattern.finditer(sentence) if _is_new(m.group(0), asked)]
 
 

@@ -32,9 +32,12 @@ from index.store import StoredArticle
 
 @pytest.mark.parametrize(("question", "kind"), [
     ("How many copies did the single sell in its first week?", "count"),
-    ("How much did the club pay?", "number"),
+    ("How much did the club pay?", "money"),
+    ("How much crude does the country pump each day?", "number"),
+    ("By how much did tourist revenues rise in 2004?", "number"),  # money or a percentage
+    ("At what time will Brown deliver his Budget?", "number"),
     ("What was the score in England's defeat by Ireland?", "score"),
-    ("What price tag have Inter Milan put on their striker?", "number"),
+    ("What price tag have Inter Milan put on their striker?", "money"),
     ("When will the winner be announced?", "date"),
     ("On what date did the minister tell MPs?", "date"),
     ("In what year did the former premier win the rebate?", "year"),
@@ -48,14 +51,14 @@ from index.store import StoredArticle
     ("What is the name of the memory test game on the DVD?", "name"),
     ("Which uncapped Wrexham defender was drafted into the squad?", "person"),
     ("Which constituency has veteran Labour MP Jack Cunningham represented?", "name"),
-    ("What did the big-screen remake cost to make?", "number"),
+    ("What did the big-screen remake cost to make?", "money"),
     ("Where does the firm expect the base rate to stand by 2006?", "number"),  # a level
     ("Where will the FTSE index close?", "number"),
     ("Where will the council hold its April meeting?", "place"),
     ("By what margin did the appeals judges vote?", "score"),
     ("What was the final score in Dublin?", "score"),
     ("By what score did the sevens side win the final?", "score"),
-    ("What will the painting fetch at auction?", "number"),
+    ("What will the painting fetch at auction?", "money"),
     ("What did the costume designer say?", None),
     ("What opened off the island of Skerra?", None),  # a thing, not a place
     ("What did the man say?", None),
@@ -127,6 +130,13 @@ def test_a_new_fact_of_the_asked_kind_counts_and_a_restated_question_does_not() 
     year = QuestionFacts.of("In what year did Margaret Thatcher win the rebate?")
     assert offers_new_fact(year.kind, "The rebate was secured in 1984.", year.asked)
     assert not offers_new_fact(year.kind, "The UK pays 14 times as much.", year.asked)
+    money = QuestionFacts.of("What did the remake of the puppet series cost to make?")
+    for sum_of_money in ("The film cost $42m (£22m).", "It cost US$3.5bn.", "It cost 90p.",
+                         "Fans paid 250,000 dollars.", "It cost €1.5 billion to make."):
+        assert offers_new_fact(money.kind, sum_of_money, money.asked), sum_of_money
+    for other_figure in ("I'm only 27 and don't remember the series.", "It is Joe 90.",
+                         "It made 12 films in 2004."):
+        assert not offers_new_fact(money.kind, other_figure, money.asked), other_figure
     oscars = QuestionFacts.of("For which film did the conductor win his own Oscars?")
     assert not offers_new_fact(oscars.kind, "He conducted at the Oscar night.",
                                oscars.asked)  # "Oscar" is the question's "Oscars"
