@@ -18,6 +18,7 @@ from index.question import (
     QuestionFacts,
     counts_noun,
     fact_near,
+    names_role,
     new_fact_spans,
     unknown_terms,
     years_named,
@@ -122,8 +123,8 @@ def distinctive_weights(terms: list[str], sentence_words: list[frozenset[str]]
 
 
 def sentence_scores(facts: QuestionFacts, story: StoryEvidence, tuning: AnswerTuning,
-                    distinctive_weight: float = 0.0, near_detail_weight: float = 0.0
-                    ) -> list[float]:
+                    distinctive_weight: float = 0.0, near_detail_weight: float = 0.0,
+                    role_weight: float = 0.0) -> list[float]:
     """How well each sentence of a story answers the question: its closeness (headline as
     context) plus some of the previous sentence's (an answer often follows the sentence
     that sets the scene), the share of the question's words it has (plainly, and weighted
@@ -154,6 +155,7 @@ def sentence_scores(facts: QuestionFacts, story: StoryEvidence, tuning: AnswerTu
             + tuning.counted_noun_bonus * counts_noun(facts.counted, text, facts.asked)
             + near_detail_weight * fact_near(
                 facts_at, text, details.intersection(shared))
+            + role_weight * names_role(facts_at, text, facts.roles)
         )
         previous = float(similarity)
     return scores
@@ -182,7 +184,7 @@ def candidate_sentences(
             break
         body = story.article.body
         scores = sentence_scores(facts, story, tuning, tuning.sentence_distinctive_weight,
-                                 tuning.fact_near_detail_bonus)
+                                 tuning.fact_near_detail_bonus, tuning.role_name_bonus)
         for (start, end), score in zip(story.spans, scores, strict=True):
             text = body[start:end]
             if len(text) < 15 or _is_heading(text):

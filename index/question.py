@@ -2,12 +2,13 @@
 
 A question is read once into `QuestionFacts`: its content words, the kind of fact it asks
 for (a year, a score, a date, a count, a sum of money, another figure, a cause, a place, a
-person, another name), the words it already states, and the noun a "how many" question
-counts. For a sentence, this module tells where it holds a new fact of the asked-for kind
-(`new_fact_spans`), whether it puts a figure right before the counted noun (`counts_noun`),
-and whether a new fact stands next to one of the question's rare words (`fact_near`).
-`unknown_terms` and `years_named` find the names, figures and years a question mentions, for
-the abstention rules. Pure text rules: no model, no store.
+person, another name), the words it already states, the noun a "how many" question counts
+and the role of the person a "who" question asks for. For a sentence, this module tells
+where it holds a new fact of the asked-for kind (`new_fact_spans`), whether it puts a figure
+right before the counted noun (`counts_noun`), whether a new fact stands next to one of the
+question's rare words (`fact_near`), and whether a new name stands beside the role a "who"
+question names (`names_role`). `unknown_terms` and `years_named` find the names, figures and
+years a question mentions, for the abstention rules. Pure text rules: no model, no store.
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ _MONEY_QUESTION = re.compile(
     r"revenue|revenues|turnover|loss|losses|debt|debts|valuation|valued|damages|bonus|prize|"
     r"payout|payoff|tax|takeover)\b", re.I)
 # A time, a rate or a change asks for another figure, which may or may not be money.
-_NOT_MONEY_QUESTION = re.compile(r"\b(?:what|which) time\b|\bat what\b|\bby how much\b|"
-                                 r"\b(?:rate|percentage|proportion|share)\b|\bhow (?:long|old|far|"
-                                 r"fast|often|frequently|soon|tall|high|heavy|quickly)\b", re.I)
+_NOT_MONEY_QUESTION = re.compile(
+    r"\b(?:what|which) time\b|\bat what\b|\bby how much\b|\b(?:rate|percentage|proportion|"
+    r"share|odds)\b|\bhow (?:long|old|far|fast|often|frequently|soon|tall|high|heavy|quickly)\b",
+    re.I)
 # A sum of money: "$42m", "£22m", "€1.5bn", "US$3", "250,000 dollars", "90p".
 _MONEY = re.compile(r"(?:\b(?:US|A|C|HK|NZ))?[£$€¥]\s?\d[\d,.]*(?:\s?(?:m|bn|k|million|billion|"
                     r"trillion)\b)?|\b\d[\d,.]*\s?(?:m|bn|million|billion|trillion)?\s?"
@@ -74,14 +76,23 @@ _PLACE_QUESTION = re.compile(
     r"venue|stadium|ground|building|street|place|area|capital|island|nation|location|court|"
     rf"hospital|university|school|prison|port|resort)\b|\b{_WHICH}(town|city|country|"
     r"village|county|venue|stadium|ground|region|capital|island|location)\b", re.I)
-_PERSON_QUESTION = re.compile(
-    r"^\s*(who|whom|whose)\b|\b(who|whom) (is|was|were|will|has|had|did|does)\b|"
-    rf"\b{_WHICH}(executive|attorney|lawyer|singer|player|actor|actress|director|"
+_PERSON_ROLES = (
+    r"executive|attorney|lawyer|singer|player|actor|actress|director|"
     r"manager|boss|coach|chief|minister|official|spokesman|spokeswoman|analyst|economist|star|"
     r"striker|winger|midfielder|defender|goalkeeper|captain|forward|back-rower|flanker|"
     r"musician|artist|writer|author|journalist|presenter|designer|founder|owner|chairman|"
     r"president|leader|politician|MP|judge|person|man|woman|driver|rider|champion|referee|"
-    r"comedian|guitarist|drummer|rapper|producer|composer|conductor|member|candidate)s?\b", re.I)
+    r"comedian|guitarist|drummer|rapper|producer|composer|conductor|member|candidate|"
+    r"lecturer|envoy|ambassador|co-founder|head|editor|economist|researcher|scientist|"
+    r"professor|spokesperson|commissioner|secretary|governor|mayor|chancellor")
+# The role a "who" question names: "which defence lawyer", "who co-founded", "who directed".
+_ROLE_OF_PERSON = re.compile(
+    rf"\b{_WHICH}({_PERSON_ROLES})s?\b|\bwho (?:is|was|will be|became) (?:[\w'’-]+ ){{0,3}}?"
+    rf"({_PERSON_ROLES})s?\b|^\s*(?:who|whom)\s+(?!(?:is|was|were|will|would|has|"
+    r"have|had|did|does|do|can|could|should|are|then|now)\b)([\w-]{4,})", re.I)
+_PERSON_QUESTION = re.compile(
+    r"^\s*(who|whom|whose)\b|\b(who|whom) (is|was|were|will|has|had|did|does)\b|"
+    rf"\b{_WHICH}({_PERSON_ROLES})s?\b", re.I)
 _NAME_QUESTION = re.compile(r"\bwhich\b|\bname\b|\bcalled\b|^\s*what [a-z-]+( [a-z-]+)? "
                             r"(did|does|do|is|was|were|has|have|will|had)\b", re.I)
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -254,11 +265,13 @@ class QuestionFacts:
     kind: str | None
     asked: frozenset[str]
     counted: str | None  # the noun a "how many" question counts (stemmed)
+    roles: frozenset[str]  # the role of the person a "who" question asks for
+
 
     @classmethod
     def of(cls, question: str) -> QuestionFacts:
         return cls(question, query_terms(question), expected_answer_kind(question),
-                   asked_words(question), counted_noun(question))
+                   asked_words(question), counted_noun(question), person_role(question))
 
 
 NEAR_CHARS = 40  # "near" in `fact_near`: within this many characters
@@ -273,6 +286,38 @@ def fact_near(spans: list[tuple[int, int]], sentence: str, details: set[str]) ->
     return any(
         start - NEAR_CHARS <= word.end() and word.start() <= end + NEAR_CHARS
         for word in _WORD.finditer(sentence) if stem(word.group(0).casefold()) in details
+        for start, end in spans if not start <= word.start() < end)
+
+
+def person_role(question: str) -> frozenset[str]:
+    """The role of the person asked for, case-folded: "lawyer" in "which defence lawyer
+    cross-examined him", "co-founded" in "who co-founded the start-up"."""
+    return frozenset(word.casefold() for found in _ROLE_OF_PERSON.finditer(question)
+                     for word in found.groups() if word)
+
+
+ROLE_CHARS = 30  # "beside" in `names_role`: within this many characters
+
+
+def _same_root(word: str, role: str) -> bool:
+    """ "co-founder" and "co-founded", "director" and "directed": one root, five letters."""
+    common = 0
+    for a, b in zip(word, role, strict=False):
+        if a != b:
+            break
+        common += 1
+    return common >= min(len(word), len(role), 5) and common >= 4
+
+
+def names_role(spans: list[tuple[int, int]], sentence: str, roles: frozenset[str]) -> bool:
+    """Whether a new name (`spans`) stands right beside the role asked about: "defence
+    lawyer Reid Weingarten", "Suranga Chandratillake, co-founder of Blinkx"."""
+    if not spans or not roles:
+        return False
+    return any(
+        start - ROLE_CHARS <= word.end() and word.start() <= end + ROLE_CHARS
+        for word in _WORD.finditer(sentence)
+        if any(_same_root(word.group(0).casefold(), role) for role in roles)
         for start, end in spans if not start <= word.start() < end)
 
 

@@ -23,8 +23,10 @@ from index.question import (
     counts_noun,
     expected_answer_kind,
     fact_near,
+    names_role,
     new_fact_spans,
     offers_new_fact,
+    person_role,
 )
 from index.search import StoryEvidence, stemmed_words, term_coverage
 from index.store import StoredArticle
@@ -35,6 +37,7 @@ from index.store import StoredArticle
     ("How much did the club pay?", "money"),
     ("How much crude does the country pump each day?", "number"),
     ("By how much did tourist revenues rise in 2004?", "number"),  # money or a percentage
+    ("What odds did a bookmaker give on the novel taking the prize?", "number"),
     ("At what time will Brown deliver his Budget?", "number"),
     ("What was the score in England's defeat by Ireland?", "score"),
     ("What price tag have Inter Milan put on their striker?", "money"),
@@ -90,6 +93,33 @@ def test_a_figure_right_before_the_counted_noun_is_the_count() -> None:
     assert not counts_noun(facts.counted, "It will cost $10bn, countries say, over a decade "
                            "of payments.", facts.asked)  # the figure counts something else
     assert not counts_noun(None, "Some 37 countries.", facts.asked)
+
+
+@pytest.mark.parametrize(("question", "roles"), [
+    ("Which defence lawyer cross-examined David Myers?", {"lawyer"}),
+    ("Who co-founded the desktop search start-up?", {"co-founded"}),
+    ("Who is Pakistan's envoy to Britain?", {"envoy"}),
+    ("Who is the attorney representing the sprint champion?", {"attorney"}),
+    ("Who was at the party?", set()),
+    ("How many jobs were cut?", set()),
+])
+def test_the_role_of_the_person_asked_for(question: str, roles: set[str]) -> None:
+    assert person_role(question) == roles
+
+
+def test_a_new_name_beside_the_role_asked_about() -> None:
+    lawyer = QuestionFacts.of("Which defence lawyer cross-examined David Myers?")
+    sentence = "On Monday, defence lawyer Reid Weingarten tried to distance his client."
+    spans = new_fact_spans(lawyer.kind, sentence, lawyer.asked)
+    assert names_role(spans, sentence, lawyer.roles)
+    elsewhere = ("Defence lawyers have been trying for many weeks and months to paint "
+                 "Mr Sullivan as the mastermind.")
+    assert not names_role(new_fact_spans(lawyer.kind, elsewhere, lawyer.asked), elsewhere,
+                          lawyer.roles)
+    founder = QuestionFacts.of("Who co-founded the desktop search start-up?")
+    sentence = '"It helps," said Suranga Chandratillake, co-founder of Blinkx.'
+    assert names_role(new_fact_spans(founder.kind, sentence, founder.asked), sentence,
+                      founder.roles)  # "co-founder" has the root of "co-founded"
 
 
 def test_a_fact_next_to_a_rare_word_of_the_question() -> None:
