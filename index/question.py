@@ -83,7 +83,7 @@ _PERSON_ROLES = (
     r"musician|artist|writer|author|journalist|presenter|designer|founder|owner|chairman|"
     r"president|leader|politician|MP|judge|person|man|woman|driver|rider|champion|referee|"
     r"comedian|guitarist|drummer|rapper|producer|composer|conductor|member|candidate|"
-    r"lecturer|envoy|ambassador|co-founder|head|editor|economist|researcher|scientist|"
+    r"lecturer|envoy|ambassador|co-founder|head|editor|researcher|scientist|"
     r"professor|spokesperson|commissioner|secretary|governor|mayor|chancellor")
 # The role a "who" question names: "which defence lawyer", "who co-founded", "who directed".
 _ROLE_OF_PERSON = re.compile(
@@ -267,7 +267,6 @@ class QuestionFacts:
     counted: str | None  # the noun a "how many" question counts (stemmed)
     roles: frozenset[str]  # the role of the person a "who" question asks for
 
-
     @classmethod
     def of(cls, question: str) -> QuestionFacts:
         return cls(question, query_terms(question), expected_answer_kind(question),
@@ -300,13 +299,10 @@ ROLE_CHARS = 30  # "beside" in `names_role`: within this many characters
 
 
 def _same_root(word: str, role: str) -> bool:
-    """ "co-founder" and "co-founded", "director" and "directed": one root, five letters."""
-    common = 0
-    for a, b in zip(word, role, strict=False):
-        if a != b:
-            break
-        common += 1
-    return common >= min(len(word), len(role), 5) and common >= 4
+    """Whether a word and a role share a root: "co-founder" and "co-founded", "director"
+    and "directed" (their first five letters, or all of the shorter one's, at least four)."""
+    letters = min(len(word), len(role), 5)
+    return letters >= 4 and word[:letters] == role[:letters]
 
 
 def names_role(spans: list[tuple[int, int]], sentence: str, roles: frozenset[str]) -> bool:
