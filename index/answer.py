@@ -295,14 +295,16 @@ def should_abstain(question: str, stories: list[StoryEvidence], tuning: AnswerTu
                    in_collection: Callable[[str], bool]) -> bool:
     """Decline when the evidence is weak. Calibrated rules (see README): the best story,
     the one an answer would quote, has no sentence even loosely close to the question; no
-    sentence of the best `abstain_stories` stories is close; or the question names
-    something — a name or figure the collection never mentions, or a year the best story
-    never mentions — and the match is not strong."""
+    sentence of the best `abstain_stories` stories is close; the question names a year the
+    best story never mentions (it is about another time); or the question names a name or
+    figure the collection never mentions and the match is not strong."""
     if not stories or stories[0].story_similarity < tuning.abstain_cited_below:
         return True  # the story an answer would quote has nothing close to the question
     closest = max(story.story_similarity for story in stories[: tuning.abstain_stories])
     if closest < tuning.abstain_below:
         return True
+    if closest < tuning.abstain_absent_year_below and absent_years(question, stories[0]):
+        return True  # the story an answer would quote is not about the year asked about
     if closest >= tuning.abstain_missing_detail_below:
         return False
-    return bool(unknown_terms(question, in_collection) or absent_years(question, stories[0]))
+    return bool(unknown_terms(question, in_collection))

@@ -47,11 +47,13 @@ class AnswerTuning:
     runner_up_ratio: float = 0.5  # further sentences must score at least this × the best
     max_answer_chars: int = 500
     # Abstain when no sentence of the best `abstain_stories` stories is this close (cosine)
-    # to the question; or, below the next, when the question names a word the collection
-    # never uses, or a year the best story never mentions.
+    # to the question; below the next, when the question names a word the collection never
+    # uses; below the one after (1.0: at any closeness), when it names a year the best
+    # story never mentions.
     abstain_below: float = 0.48
     abstain_stories: int = 3
     abstain_missing_detail_below: float = 0.65
+    abstain_absent_year_below: float = 1.0  # a year the best story lacks: at any closeness
     # Abstain too when the best story — the one an answer quotes — has no sentence this close.
     abstain_cited_below: float = 0.35
 

@@ -230,6 +230,14 @@ def test_abstains_unless_one_of_the_best_stories_is_close() -> None:
     assert should_abstain("What did Zorblax do?", [middling], tuning, lambda term: False)
     assert should_abstain("What happened in 2016?", [middling], tuning, lambda term: True)
     assert not should_abstain("What happened?", [middling], tuning, lambda term: True)
+    # A name the collection lacks only counts against a middling match; a year the quoted
+    # story never mentions counts against any match, however close.
+    assert not should_abstain("What did Zorblax do?", [close], tuning, lambda term: False)
+    assert should_abstain("How many sold in September 2005?", [close], tuning,
+                          lambda term: True)
+    in_2005 = _story("It sold 10,000 in 2005.", [0.70])
+    assert not should_abstain("How many sold in September 2005?", [in_2005], tuning,
+                              lambda term: True)
 
 
 def test_a_long_running_library_answers_from_the_article_as_it_is_now(
