@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from index.config import AnswerTuning
 from index.question import (
     QuestionFacts,
+    asks_for_successor,
     counts_noun,
     fact_near,
     names_role,
     new_fact_spans,
+    tells_of_succession,
     unknown_terms,
     years_named,
 )
@@ -296,8 +298,9 @@ def should_abstain(question: str, stories: list[StoryEvidence], tuning: AnswerTu
     """Decline when the evidence is weak. Calibrated rules (see README): the best story,
     the one an answer would quote, has no sentence even loosely close to the question; no
     sentence of the best `abstain_stories` stories is close; the question names a year the
-    best story never mentions (it is about another time); or the question names a name or
-    figure the collection never mentions and the match is not strong."""
+    best story never mentions (it is about another time); the question asks who took
+    someone's place and the best story tells of no succession; or the question names a name
+    or figure the collection never mentions and the match is not strong."""
     if not stories or stories[0].story_similarity < tuning.abstain_cited_below:
         return True  # the story an answer would quote has nothing close to the question
     closest = max(story.story_similarity for story in stories[: tuning.abstain_stories])
@@ -305,6 +308,9 @@ def should_abstain(question: str, stories: list[StoryEvidence], tuning: AnswerTu
         return True
     if closest < tuning.abstain_absent_year_below and absent_years(question, stories[0]):
         return True  # the story an answer would quote is not about the year asked about
+    best = stories[0].article
+    if asks_for_successor(question) and not tells_of_succession(f"{best.title}\n{best.body}"):
+        return True  # "who succeeded X", and the story tells of no one taking a place
     if closest >= tuning.abstain_missing_detail_below:
         return False
     return bool(unknown_terms(question, in_collection))

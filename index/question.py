@@ -329,6 +329,32 @@ def unknown_terms(question: str, in_collection: Callable[[str], bool]) -> list[s
             if t in names and re.fullmatch(r"[\w.]+", t) and not in_collection(t)]
 
 
+# "Who succeeded X", "who took over from X", "who did they pick after X withdrew": the
+# question asks for a successor, which only a story that tells of a succession can name.
+_SUCCESSOR_QUESTION = re.compile(
+    r"^\s*(?:who|whom)\b[^?]*\b(?:succeed(?:ed|s)?|replac(?:e|ed|es)|(?:take|took|takes|taken) "
+    r"over from|after\b[^?]*\b(?:stood down|steps? down|stepped down|quit|left|resigned|"
+    r"withdrew|retired|was sacked|departed))\b", re.I)
+_SUCCESSION = re.compile(
+    r"\b(?:succe(?:ed|eded|eds|eding|ssor|ssors|ssion)|replac(?:e|ed|es|ing|ement)|"
+    r"(?:take|took|takes|taken|taking) (?:over|charge)|in place of|steps? into|stepped into|"
+    r"the reins|(?:named|appointed|chosen|picked|selected|elected|installed|confirmed) "
+    r"(?:as|to)|new (?:leader|chief|boss|chairman|chairwoman|presenter|host|manager|coach|"
+    r"head|captain|editor|president|director|executive|candidate))\b", re.I)
+
+
+def asks_for_successor(question: str) -> bool:
+    """Whether the question asks who took someone's place ("who succeeded", "who took over
+    from", "who did they pick after he withdrew")."""
+    return bool(_SUCCESSOR_QUESTION.search(question))
+
+
+def tells_of_succession(text: str) -> bool:
+    """Whether a text tells of someone taking another's place: "succeeded", "replace",
+    "took over", "named as", "the new chairman" ("chosen by a panel" does not)."""
+    return bool(_SUCCESSION.search(text))
+
+
 def years_named(question: str) -> list[str]:
     """The years (1800–2099) a question names."""
     return _YEAR.findall(question)

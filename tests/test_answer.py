@@ -19,6 +19,7 @@ from index.config import AnswerTuning, Settings
 from index.library import Library
 from index.question import (
     QuestionFacts,
+    asks_for_successor,
     counted_noun,
     counts_noun,
     expected_answer_kind,
@@ -27,6 +28,7 @@ from index.question import (
     new_fact_spans,
     offers_new_fact,
     person_role,
+    tells_of_succession,
 )
 from index.search import StoryEvidence, stemmed_words, term_coverage
 from index.store import StoredArticle
@@ -120,6 +122,32 @@ def test_a_new_name_beside_the_role_asked_about() -> None:
     sentence = '"It helps," said Suranga Chandratillake, co-founder of Blinkx.'
     assert names_role(new_fact_spans(founder.kind, sentence, founder.asked), sentence,
                       founder.roles)  # "co-founder" has the root of "co-founded"
+
+
+@pytest.mark.parametrize(("question", "successor"), [
+    ("Who succeeded David Cameron as prime minister?", True),
+    ("Who took over from Jonathan Ross as presenter of Film?", True),
+    ("Who will replace Tim Koogle as chief executive?", True),
+    ("Who did the Tories pick after Danny Kruger withdrew over his remark?", True),
+    ("Who became party leader after Michael Howard stood down?", True),
+    ("Who quit as Ajax coach after the club's exit from the Uefa Cup?", False),
+    ("Who coaches the long jumper who withdrew from meets in Madrid?", False),
+    ("When did the gas company take over the nuclear fuel firm?", False),
+])
+def test_a_question_for_a_successor(question: str, successor: bool) -> None:
+    assert asks_for_successor(question) is successor
+
+
+@pytest.mark.parametrize(("text", "succession"), [
+    ("Mr Morrow will succeed Shiro Tsuda as president.", True),
+    ("Robinson took over from Sir Clive Woodward in September.", True),
+    ("She was named as the new presenter.", True),
+    ("Semel was appointed to run the firm in place of Koogle.", True),
+    ("The winner was chosen by a panel of critics.", False),
+    ("Ross presents the show on BBC One.", False),
+])
+def test_a_text_telling_of_a_succession(text: str, succession: bool) -> None:
+    assert tells_of_succession(text) is succession
 
 
 def test_a_fact_next_to_a_rare_word_of_the_question() -> None:
@@ -235,6 +263,13 @@ def test_abstains_unless_one_of_the_best_stories_is_close() -> None:
     assert not should_abstain("What did Zorblax do?", [close], tuning, lambda term: False)
     assert should_abstain("How many sold in September 2005?", [close], tuning,
                           lambda term: True)
+    # "Who succeeded X" from a story that tells of no one taking anyone's place.
+    assert should_abstain("Who took over from Jonathan Ross as presenter?",
+                          [_story("Ross presents the show.|He chose the film.", [0.70, 0.6])],
+                          tuning, lambda term: True)
+    assert not should_abstain("Who took over from Jonathan Ross as presenter?",
+                              [_story("Ross was replaced by Claudia Winkleman.", [0.70])],
+                              tuning, lambda term: True)
     in_2005 = _story("It sold 10,000 in 2005.", [0.70])
     assert not should_abstain("How many sold in September 2005?", [in_2005], tuning,
                               lambda term: True)
