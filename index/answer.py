@@ -19,6 +19,7 @@ from index.question import (
     asks_for_successor,
     counts_noun,
     fact_near,
+    fills_slot,
     names_role,
     new_fact_spans,
     tells_of_succession,
@@ -126,7 +127,7 @@ def distinctive_weights(terms: list[str], sentence_words: list[frozenset[str]]
 
 def sentence_scores(facts: QuestionFacts, story: StoryEvidence, tuning: AnswerTuning,
                     distinctive_weight: float = 0.0, near_detail_weight: float = 0.0,
-                    role_weight: float = 0.0) -> list[float]:
+                    role_weight: float = 0.0, slot_weight: float = 0.0) -> list[float]:
     """How well each sentence of a story answers the question: its closeness (headline as
     context) plus some of the previous sentence's (an answer often follows the sentence
     that sets the scene), the share of the question's words it has (plainly, and weighted
@@ -158,6 +159,7 @@ def sentence_scores(facts: QuestionFacts, story: StoryEvidence, tuning: AnswerTu
             + near_detail_weight * fact_near(
                 facts_at, text, details.intersection(shared))
             + role_weight * names_role(facts_at, text, facts.roles)
+            + slot_weight * fills_slot(facts_at, text, facts.preposition)
         )
         previous = float(similarity)
     return scores
@@ -169,7 +171,8 @@ def rescore_stories(question: str, stories: list[StoryEvidence], tuning: AnswerT
     how close it is), and re-sort: the story that can answer comes first."""
     facts = QuestionFacts.of(question)
     for story in stories:
-        best_answer = max(sentence_scores(facts, story, tuning), default=0.0)
+        best_answer = max(sentence_scores(facts, story, tuning, slot_weight=tuning.slot_bonus),
+                          default=0.0)
         story.score += tuning.story_answer_weight * (best_answer - story.best_similarity)
     return sorted(stories, key=lambda story: -story.score)
 
@@ -186,7 +189,8 @@ def candidate_sentences(
             break
         body = story.article.body
         scores = sentence_scores(facts, story, tuning, tuning.sentence_distinctive_weight,
-                                 tuning.fact_near_detail_bonus, tuning.role_name_bonus)
+                                 tuning.fact_near_detail_bonus, tuning.role_name_bonus,
+                                 tuning.slot_bonus)
         for (start, end), score in zip(story.spans, scores, strict=True):
             text = body[start:end]
             if len(text) < 15 or _is_heading(text):

@@ -41,6 +41,9 @@ class AnswerTuning:
     answer_kind_bonus: float = 0.3  # for a sentence holding the kind of fact asked for
     counted_noun_bonus: float = 0.2  # "how many X": for a new figure right before X
     fact_near_detail_bonus: float = 0.1  # for that fact next to a rare word of the question
+    # "against which club": for a new fact right after the same preposition ("against
+    # Blackburn"), in ranking stories and in choosing sentences.
+    slot_bonus: float = 0.7
     role_name_bonus: float = 0.3  # "which lawyer": for a new name beside the role asked about
     context_weight: float = 0.15  # × the previous sentence's closeness to the question
     max_sentences: int = 3

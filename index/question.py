@@ -3,12 +3,14 @@
 A question is read once into `QuestionFacts`: its content words, the kind of fact it asks
 for (a year, a score, a date, a count, a sum of money, another figure, a cause, a place, a
 person, another name), the words it already states, the noun a "how many" question counts
-and the role of the person a "who" question asks for. For a sentence, this module tells
-where it holds a new fact of the asked-for kind (`new_fact_spans`), whether it puts a figure
-right before the counted noun (`counts_noun`), whether a new fact stands next to one of the
-question's rare words (`fact_near`), and whether a new name stands beside the role a "who"
-question names (`names_role`). `unknown_terms` and `years_named` find the names, figures and
-years a question mentions, for the abstention rules. Pure text rules: no model, no store.
+the role of the person a "who" question asks for, and the preposition it opens with. For a
+sentence, this module tells where it holds a new fact of the asked-for kind
+(`new_fact_spans`), whether it puts a figure right before the counted noun (`counts_noun`),
+whether a new fact stands next to one of the question's rare words (`fact_near`), whether a
+new name stands beside the role a "who" question names (`names_role`), and whether a new
+fact stands right after the preposition the question opens with (`fills_slot`).
+`unknown_terms` and `years_named` find the names, figures and years a question mentions, for
+the abstention rules. Pure text rules: no model, no store.
 """
 
 from __future__ import annotations
@@ -266,11 +268,13 @@ class QuestionFacts:
     asked: frozenset[str]
     counted: str | None  # the noun a "how many" question counts (stemmed)
     roles: frozenset[str]  # the role of the person a "who" question asks for
+    preposition: str | None  # "against" in "against which club …"
 
     @classmethod
     def of(cls, question: str) -> QuestionFacts:
         return cls(question, query_terms(question), expected_answer_kind(question),
-                   asked_words(question), counted_noun(question), person_role(question))
+                   asked_words(question), counted_noun(question), person_role(question),
+                   leading_preposition(question))
 
 
 NEAR_CHARS = 40  # "near" in `fact_near`: within this many characters
@@ -315,6 +319,28 @@ def names_role(spans: list[tuple[int, int]], sentence: str, roles: frozenset[str
         for word in _WORD.finditer(sentence)
         if any(_same_root(word.group(0).casefold(), role) for role in roles)
         for start, end in spans if not start <= word.start() < end)
+
+
+_LEADING_PREPOSITION = re.compile(r"^\s*(against|for|from|in|at|to|with|by|on|into|under|"
+                                  r"behind|over|near|inside|outside)\s+(?:which|what|whose)\b",
+                                  re.I)
+
+
+def leading_preposition(question: str) -> str | None:
+    """The preposition a "against which club …" question opens with, case-folded: the
+    answer is likely the name right after the same preposition ("against Blackburn")."""
+    found = _LEADING_PREPOSITION.match(question)
+    return found.group(1).casefold() if found else None
+
+
+def fills_slot(spans: list[tuple[int, int]], sentence: str, preposition: str | None) -> bool:
+    """Whether a new fact (`spans`) stands right after the question's leading preposition,
+    an article allowed between: "against Blackburn", "at the Sage Centre"."""
+    if not spans or preposition is None:
+        return False
+    starts = {start for start, _end in spans}
+    return any(found.end() in starts for found in re.finditer(
+        rf"\b{preposition}\s+(?:(?:the|a|an)\s+)?", sentence, re.I))
 
 
 def unknown_terms(question: str, in_collection: Callable[[str], bool]) -> list[str]:

@@ -24,6 +24,7 @@ from index.question import (
     counts_noun,
     expected_answer_kind,
     fact_near,
+    fills_slot,
     names_role,
     new_fact_spans,
     offers_new_fact,
@@ -148,6 +149,20 @@ def test_a_question_for_a_successor(question: str, successor: bool) -> None:
 ])
 def test_a_text_telling_of_a_succession(text: str, succession: bool) -> None:
     assert tells_of_succession(text) is succession
+
+
+def test_a_new_fact_right_after_the_preposition_the_question_opens_with() -> None:
+    club = QuestionFacts.of("Against which club did Chelsea's Dutch winger fracture his foot?")
+    assert club.preposition == "against"
+    slot = "He has been out since breaking a foot against Blackburn last month."
+    assert fills_slot(new_fact_spans(club.kind, slot, club.asked), slot, club.preposition)
+    elsewhere = "Arjen Robben has broken two bones and will miss the game against them."
+    assert not fills_slot(new_fact_spans(club.kind, elsewhere, club.asked), elsewhere,
+                          club.preposition)
+    hall = QuestionFacts.of("At which Tyneside concert hall did the chancellor speak?")
+    slot = "He spoke at the Sage Centre in Gateshead."  # an article may stand between
+    assert fills_slot(new_fact_spans(hall.kind, slot, hall.asked), slot, hall.preposition)
+    assert QuestionFacts.of("Which club did he join?").preposition is None
 
 
 def test_a_fact_next_to_a_rare_word_of_the_question() -> None:
