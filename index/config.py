@@ -32,6 +32,9 @@ class AnswerTuning:
     story_answer_weight: float = 1.0  # credit for the story's best answer sentence
     # Credit for the IDF-weighted share of the question's words the whole article has.
     story_coverage_weight: float = 3.0
+    # A name of several words in the question ("Martyn Williams") counts in coverage only
+    # for an article that gives it whole.
+    whole_names: bool = True
     # Answer composition.
     max_sources: int = 2  # citation slots in one answer
     source_margin: float = 0.05  # a second source only if its story scores this close

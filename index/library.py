@@ -36,6 +36,7 @@ from index.search import (
     best_copy_per_story,
     fts_query,
     in_date_range,
+    names_in,
     query_terms,
     rank_stories,
     recency_boost,
@@ -556,6 +557,7 @@ class Library:
             stories=tuning.rerank_stories, lexical_weight=tuning.story_lexical_weight,
             dense_weight=tuning.story_dense_weight, term_weights=self.term_weights(question),
             coverage_weight=tuning.story_coverage_weight,
+            names=names_in(question) if tuning.whole_names else None,
             copies=lambda story: [copy for copy in self.store.story_members(story)
                                   if in_date_range(copy, since, until)],
         )

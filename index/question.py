@@ -2,7 +2,7 @@
 
 A question is read once into `QuestionFacts`: its content words, the kind of fact it asks
 for (a year, a score, a date, a count, a sum of money, another figure, a cause, a place, a
-person, another name), the words it already states, the noun a "how many" question counts
+person, another name), the words it already states, the noun a "how many" question counts,
 the role of the person a "who" question asks for, and the preposition it opens with. For a
 sentence, this module tells where it holds a new fact of the asked-for kind
 (`new_fact_spans`), whether it puts a figure right before the counted noun (`counts_noun`),

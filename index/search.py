@@ -74,6 +74,32 @@ def stemmed_words(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in query_terms(text))
 
 
+_NAME_IN_QUESTION = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)+")
+_PHRASE_WORD = re.compile(r"[\w-]+")
+
+
+def _phrase_tokens(text: str) -> str:
+    """A text as its lower-cased, stemmed words, possessives dropped, one space apart and at
+    the ends too: " ibm blue gene l ", " academy award "."""
+    words = _PHRASE_WORD.findall(re.sub(r"['’]s\b", "", text.lower()))
+    return f" {' '.join(stem(word) for word in words)} "
+
+
+def names_in(question: str) -> list[str]:
+    """The names of several words a question gives ("Martyn Williams", "IBM's Blue Gene"),
+    past its first word, as `_phrase_tokens`."""
+    first = re.match(r"\W*\w+", question)
+    rest = question[first.end():] if first else question
+    return [_phrase_tokens(m.group(0)) for m in _NAME_IN_QUESTION.finditer(rest)]
+
+
+def names_missing(names: list[str], text: str) -> frozenset[str]:
+    """The stems of the words of each name the text does not give whole: "Martyn Wood" and
+    "Williams" are not "Martyn Williams"."""
+    tokens = _phrase_tokens(text)
+    return frozenset(word for name in names if name not in tokens for word in name.split())
+
+
 def term_coverage(weights: dict[str, float], words: frozenset[str]) -> float:
     """The weighted share of the question's words (stem → weight, e.g. IDF) that a text
     has: an article that mentions the question's rarer details is likelier its source."""
@@ -212,6 +238,7 @@ def rank_stories(
     term_weights: dict[str, float] | None = None,
     coverage_weight: float = 0.0,
     copies: Callable[[int], list[StoredArticle]] | None = None,
+    names: list[str] | None = None,
 ) -> list[StoryEvidence]:
     """Re-rank the best `stories` candidate stories by their closest sentence, plus the
     lexical and passage-level evidence that brought them in, plus how much of the
@@ -243,7 +270,10 @@ def rank_stories(
             + dense_weight * max(h.dense for h in story_hits)
         )
         if term_weights and coverage_weight:
-            words = stemmed_words(f"{article.title}\n{article.body}")
+            text = f"{article.title}\n{article.body}"
+            words = stemmed_words(text)
+            if names:
+                words = words - names_missing(names, text)
             evidence.score += coverage_weight * term_coverage(term_weights, words)
         ranked.append(evidence)
     ranked.sort(key=lambda e: -e.score)

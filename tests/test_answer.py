@@ -31,7 +31,13 @@ from index.question import (
     person_role,
     tells_of_succession,
 )
-from index.search import StoryEvidence, stemmed_words, term_coverage
+from index.search import (
+    StoryEvidence,
+    names_in,
+    names_missing,
+    stemmed_words,
+    term_coverage,
+)
 from index.store import StoredArticle
 
 
@@ -234,6 +240,21 @@ def test_term_coverage_is_the_weighted_share_of_question_words_present() -> None
     assert term_coverage(weights, stemmed_words("Cookers and ovens in Spennymoor.")) == 1.0
     assert term_coverage(weights, stemmed_words("It makes ovens.")) == 0.25
     assert term_coverage({}, stemmed_words("anything")) == 0.0
+
+
+def test_a_name_of_the_question_counts_only_where_it_stands_whole() -> None:
+    question = ("Which Ospreys back-rower looked in line for a debut when Martyn Williams "
+                "seemed likely to miss the England match against IBM's Blue Gene/L?")
+    names = names_in(question)
+    assert names == [" martyn william ", " ibm blue gene "]  # stemmed; not "Which Ospreys"
+    other_people = "Martyn Wood is injured, so Williams starts against IBM Blue Gene."
+    assert names_missing(names, other_people) == {"martyn", "william"}
+    assert names_missing(names, "Martyn Williams' knee. IBM's Blue Gene/L won.") == set()
+    weights = {"martyn": 1.0, "william": 1.0, "osprey": 2.0}
+    text = f"Ospreys. {other_people}"
+    assert term_coverage(weights, stemmed_words(text)) == 1.0
+    assert term_coverage(weights, stemmed_words(text) - names_missing(names, text)) == 0.5
+    assert names_in("Who won?") == []
 
 
 def _story(body: str, similarities: list[float]) -> StoryEvidence:
