@@ -78,6 +78,7 @@ _NAME_IN_QUESTION = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)+")
 _PHRASE_WORD = re.compile(r"[\w-]+")
 
 
+@lru_cache(maxsize=4096)
 def _phrase_tokens(text: str) -> str:
     """A text as its lower-cased, stemmed words, possessives dropped, one space apart and at
     the ends too: " ibm blue gene l ", " academy award "."""
