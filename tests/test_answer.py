@@ -240,6 +240,10 @@ def test_term_coverage_is_the_weighted_share_of_question_words_present() -> None
     assert term_coverage(weights, stemmed_words("Cookers and ovens in Spennymoor.")) == 1.0
     assert term_coverage(weights, stemmed_words("It makes ovens.")) == 0.25
     assert term_coverage({}, stemmed_words("anything")) == 0.0
+    # A hyphenated word holds its parts: the question's "racketeering" is in the article.
+    racketeering = {"racketeer": 1.0}
+    assert term_coverage(racketeering, stemmed_words("under anti-racketeering laws")) == 1.0
+    assert "anti-racketeer" in stemmed_words("under anti-racketeering laws")
 
 
 def test_a_name_of_the_question_counts_only_where_it_stands_whole() -> None:
