@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from index.answer import Answer
-from index.config import Settings
+from index.config import Settings, SettingsError
 from index.embed import ModelError
 from index.library import IngestReport, Library, NotIndexedError, Progress, ProgressCallback
 from index.vectors import IndexFileError
@@ -35,7 +35,7 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (NotIndexedError, ModelError, IndexFileError) as error:
+        except (NotIndexedError, ModelError, IndexFileError, SettingsError) as error:
             click.echo(f"error: {error}", err=True)
             ctx.exit(2)
         except sqlite3.OperationalError as error:
