@@ -247,7 +247,8 @@ def rank_stories(
 ) -> list[StoryEvidence]:
     """Re-rank the best `stories` candidate stories by their closest sentence, plus the
     lexical and passage-level evidence that brought them in, plus how much of the
-    question's (weighted) words the whole article covers. Each copy of a story — those
+    question's (weighted) words the whole article covers — the words of each of `names`
+    (`names_in`) only where the article gives that name whole. Each copy of a story — those
     retrieved, and those `copies(story_id)` names — is scored on its own (near-duplicates
     differ: one may have the paragraph that answers); `best_copy_per_story` keeps the best
     one once the scores are final."""
