@@ -292,8 +292,10 @@ def _one_line(text: str) -> str:
 
 
 def absent_years(question: str, story: StoryEvidence) -> list[str]:
-    """Years the question names that the best story never mentions."""
-    text = f"{story.article.title} {story.article.body}"
+    """Years the question names that the best story never mentions, in its headline, its
+    body or its date of publication (a story dated 2024 is about 2024)."""
+    article = story.article
+    text = f"{article.title} {article.body} {article.published_at or ''}"
     return [year for year in years_named(question) if year not in text]
 
 

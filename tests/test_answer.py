@@ -3,6 +3,7 @@ question words are weighted, and when to abstain."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -310,6 +311,10 @@ def test_abstains_unless_one_of_the_best_stories_is_close() -> None:
     assert not should_abstain("Who took over from Jonathan Ross as presenter?",
                               [_story("Ross was replaced by Claudia Winkleman.", [0.70])],
                               tuning, lambda term: True)
+    dated = _story("It sold 10,000 last month.", [0.70])
+    dated.article = replace(dated.article, published_at="2005-10-01")
+    assert not should_abstain("How many sold in September 2005?", [dated], tuning,
+                              lambda term: True)  # its date names the year
     in_2005 = _story("It sold 10,000 in 2005.", [0.70])
     assert not should_abstain("How many sold in September 2005?", [in_2005], tuning,
                               lambda term: True)
