@@ -327,7 +327,7 @@ _LEADING_PREPOSITION = re.compile(r"^\s*(against|for|from|in|at|to|with|by|on|in
 
 
 def leading_preposition(question: str) -> str | None:
-    """The preposition a "against which club …" question opens with, case-folded: the
+    """The preposition an "against which club …" question opens with, case-folded: the
     answer is likely the name right after the same preposition ("against Blackburn")."""
     found = _LEADING_PREPOSITION.match(question)
     return found.group(1).casefold() if found else None
