@@ -97,19 +97,18 @@ _PERSON_QUESTION = re.compile(
     rf"\b{_WHICH}({_PERSON_ROLES})s?\b", re.I)
 _NAME_QUESTION = re.compile(r"\bwhich\b|\bname\b|\bcalled\b|^\s*what [a-z-]+( [a-z-]+)? "
                             r"(did|does|do|is|was|were|has|have|will|had)\b", re.I)
+_YEAR_DIGITS = r"1[89]\d\d|20\d\d"
+_CALENDAR = (r"january|february|march|april|may|june|july|august|september|october|november|"
+             r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday")
 _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                      r"fifteen|twenty|thirty|forty|fifty|sixty|hundred|thousand|million|billion|"
-                     r"half|dozen|january|february|march|april|may|june|july|august|september|"
-                     r"october|november|december|monday|tuesday|wednesday|thursday|friday|"
-                     r"saturday|sunday)\b", re.I)
+                     rf"half|dozen|{_CALENDAR})\b", re.I)
 # A figure standing alone ("37", "$2.95bn", "19-13"), not a digit inside a name ("G7").
 _NUMBER_TOKEN = re.compile(r"(?<![\w£$€])[£$€]?\d[\d,.:/-]*\w*|"
                            + _NUMBER.pattern.removeprefix(r"\d|"),
                            re.I)
-_YEAR = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b")
-_DATE_TOKEN = re.compile(r"\b(?:1[89]\d\d|20\d\d|\d{1,2}(?:st|nd|rd|th)?|january|february|march|"
-                         r"april|may|june|july|august|september|october|november|december|"
-                         r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|"
+_YEAR = re.compile(rf"\b(?:{_YEAR_DIGITS})\b")
+_DATE_TOKEN = re.compile(rf"\b(?:{_YEAR_DIGITS}|\d{{1,2}}(?:st|nd|rd|th)?|{_CALENDAR}|yesterday|"
                          r"today|tomorrow|tonight|weekend|spring|summer|autumn|winter)\b", re.I)
 _CAUSE = re.compile(r"\b(because|after|due to|as a result|following|since|amid|blamed|owing to|"
                     r"thanks to|in order to|so that|reason|triggered|prompted|sparked|caused|"
@@ -193,9 +192,7 @@ def new_fact_spans(kind: str | None, sentence: str, question: str | frozenset[st
 
 
 _PLURAL_IRREGULAR = frozenset("people men women children staff police cattle".split())
-_NOT_COUNTED = re.compile(r"(?:1[89]\d\d|20\d\d|january|february|march|april|may|june|july|"
-                          r"august|september|october|november|december|monday|tuesday|"
-                          r"wednesday|thursday|friday|saturday|sunday)$", re.I)
+_NOT_COUNTED = re.compile(rf"(?:{_YEAR_DIGITS}|{_CALENDAR})$", re.I)
 
 
 def _counts_something(sentence: str, figure: re.Match[str]) -> bool:
