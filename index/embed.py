@@ -43,7 +43,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -489,34 +489,57 @@ class Embedder:
         similar length, so that almost nothing is spent on padding. `route` (from
         `bulk_route`, for a job embedded in several calls) overrides the choice by size."""
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for rows, vectors in self.embed_batches(texts, batch_tokens=batch_tokens, route=route):
+            out[rows] = vectors
+            if on_batch:
+                on_batch(len(rows))
+        return out
+
+    def embed_batches(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_tokens: int | None = None,
+        route: str | None = None,
+        job_tokens: int | None = None,
+    ) -> Iterator[tuple[list[int], np.ndarray]]:
+        """`embed`, batch by batch: (indexes into `texts`, their vectors) as each batch is
+        done. One call keeps the workers busy from the first batch to the last, so a long
+        job should be one call, its results saved as they come. `job_tokens`, the size of
+        the whole job these texts belong to, chooses the backend, which then loads while
+        the texts are tokenised."""
         if not texts:
-            return out
+            return
         batch_tokens = batch_tokens or BATCH_TOKENS
         if self._tokenizer is None:
             self.last_bulk_route = "torch"
-            return self._embed_torch(texts, out, batch_tokens, on_batch)
-        encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+            yield from self._embed_torch(texts, batch_tokens)
+            return
+        if route is None and job_tokens is not None:
+            with ThreadPoolExecutor(1) as loader:  # tokenizers and imports release the GIL
+                chosen = loader.submit(self.bulk_route, job_tokens)
+                encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+                route = chosen.result()
+        else:
+            encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         if route is None or (route == "onnx" and self._session is None):
             route = self.bulk_route(sum(len(ids) for ids in encoded))
         self.last_bulk_route = route
         if route == "torch":
-            return self._embed_torch(texts, out, batch_tokens, on_batch)
+            yield from self._embed_torch(texts, batch_tokens)
+            return
         run = self._bf16_runner() if route == "bf16" else self._onnx_runner()
         batches = token_batches([len(ids) for ids in encoded], batch_tokens=batch_tokens)
         try:
             with ThreadPoolExecutor(self.bulk_workers) as pool:  # both release the GIL
                 done = pool.map(lambda batch: run(*_pad([encoded[i] for i in batch])),
                                 batches)
-                for batch, vectors in zip(batches, done, strict=True):
-                    out[batch] = vectors
-                    if on_batch:
-                        on_batch(len(batch))
+                yield from zip(batches, done, strict=True)
         finally:
             if route == "bf16":  # the workers ran on one torch thread each: undo that
                 import torch
 
                 torch.set_num_threads(self.threads)
-        return out
 
     def _onnx_runner(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         if self.bulk_workers == 1:
@@ -542,16 +565,13 @@ class Embedder:
 
         return run
 
-    def _embed_torch(self, texts: Sequence[str], out: np.ndarray, batch_tokens: int,
-                     on_batch: Callable[[int], None] | None) -> np.ndarray:
+    def _embed_torch(self, texts: Sequence[str], batch_tokens: int
+                     ) -> Iterator[tuple[list[int], np.ndarray]]:
         """sentence-transformers' own encode, one batch after another (any model)."""
         for batch in token_batches(self.input_lengths(texts), batch_tokens=batch_tokens):
-            out[batch] = self._torch().encode(
+            yield batch, self._torch().encode(
                 [texts[i] for i in batch], batch_size=len(batch),
                 normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-            if on_batch:
-                on_batch(len(batch))
-        return out
 
     def embed_query(self, text: str) -> np.ndarray:
         """One normalised vector for a question."""

@@ -65,6 +65,8 @@ class NotIndexedError(RuntimeError):
 CRASH_AT_ENV = "CITEBOT_CRASH_AT"
 # Articles whose sentence vectors stay in memory between questions (~30 KB each).
 SENTENCE_CACHE_ARTICLES = 2048
+# Texts handed to the embedder in one call (its workers stay busy within a call).
+EMBED_CHUNK = 50_000
 SentenceVectors = tuple[list[tuple[int, int]], np.ndarray]
 
 
@@ -455,26 +457,44 @@ class Library:
 
     def _embed_and_cache(self, missing: list[tuple[str, str, str]],
                          progress: ProgressCallback | None) -> None:
-        """Embed (namespace, key, text) items in slices, saving each slice to the cache at
-        once (its own file and commit): a killed run keeps its work. Shortest first, so a
-        slice holds texts of similar length and its batches waste little on padding."""
+        """Embed (namespace, key, text) items and save their vectors to the cache every
+        `embed_slice` texts (each save its own commit): a killed run keeps its work. The
+        texts go to the embedder a chunk of `EMBED_CHUNK` at a time, so its workers never
+        wait for a save and the token ids of a huge job are not all in memory at once."""
         done = 0
-        slice_size = self.settings.embed_slice
         if progress:
             progress(Progress("embedding", 0, len(missing)))
-        missing = sorted(missing, key=lambda item: len(item[2]))
         # One backend for the whole job, chosen by its size (about 4 characters a token).
-        route = self.embedder.bulk_route(sum(len(text) for _, _, text in missing) // 4)
-        for first in range(0, len(missing), slice_size):
-            batch = missing[first : first + slice_size]
-            matrix = self.embedder.embed([text for _, _, text in batch], route=route)
-            for namespace in {item[0] for item in batch}:
-                rows = [i for i, item in enumerate(batch) if item[0] == namespace]
-                self.cache.save(namespace, [batch[i][1] for i in rows], matrix[rows])
-            done += len(batch)
+        job_tokens = sum(len(text) for _, _, text in missing) // 4
+        unsaved: list[tuple[int, np.ndarray]] = []
+        for first in range(0, len(missing), EMBED_CHUNK):
+            chunk = missing[first : first + EMBED_CHUNK]
+            batches = self.embedder.embed_batches([text for _, _, text in chunk],
+                                                  job_tokens=job_tokens)
+            for rows, matrix in batches:
+                unsaved.extend((first + row, matrix[i]) for i, row in enumerate(rows))
+                while len(unsaved) >= self.settings.embed_slice:
+                    done += self._save_vectors(missing, unsaved[: self.settings.embed_slice])
+                    del unsaved[: self.settings.embed_slice]
+                    if progress:
+                        progress(Progress("embedding", done, len(missing)))
+        done += self._save_vectors(missing, unsaved)
+        if progress:
+            progress(Progress("embedding", done, len(missing)))
+
+    def _save_vectors(self, items: list[tuple[str, str, str]],
+                      unsaved: list[tuple[int, np.ndarray]]) -> int:
+        """Save embedded vectors (item index, vector) to the cache, namespace by namespace
+        (one commit each); returns how many there were."""
+        by_namespace: dict[str, list[tuple[int, np.ndarray]]] = {}
+        for item, vector in unsaved:
+            by_namespace.setdefault(items[item][0], []).append((item, vector))
+        for namespace, rows in by_namespace.items():
+            self.cache.save(namespace, [items[item][1] for item, _ in rows],
+                            np.stack([vector for _, vector in rows]))
+        if unsaved:
             crash_point("embedding")
-            if progress:
-                progress(Progress("embedding", done, len(missing)))
+        return len(unsaved)
 
     def remove(self, origin: str) -> bool:
         """Delete one article with its passages and vectors."""

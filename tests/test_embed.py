@@ -96,6 +96,19 @@ def test_bulk_progress_and_empty_input(onnx_embedder: Embedder) -> None:
     assert onnx_embedder.embed([]).shape == (0, 384)
 
 
+def test_embed_batches_yields_every_text_once_as_embed_does(onnx_embedder: Embedder) -> None:
+    texts = TEXTS * 3
+    whole = onnx_embedder.embed(texts, batch_tokens=600)
+    streamed = list(onnx_embedder.embed_batches(texts, batch_tokens=600, job_tokens=500))
+    assert len(streamed) > 1
+    assert sorted(row for rows, _vectors in streamed for row in rows) == list(range(15))
+    for rows, vectors in streamed:
+        assert vectors.shape == (len(rows), 384)
+        np.testing.assert_allclose(vectors, whole[rows], atol=1e-5)
+    assert onnx_embedder.last_bulk_route == "onnx"  # chosen by the job's size: small
+    assert list(onnx_embedder.embed_batches([])) == []
+
+
 def test_token_batches_group_similar_lengths_within_budget() -> None:
     lengths = [5, 300, 40, 41, 7, 39, 120, 6]
     batches = embed.token_batches(lengths, batch_tokens=128)
