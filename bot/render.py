@@ -360,7 +360,9 @@ def render_stats(stats: dict[str, object]) -> str:
         "<b>Collection</b>",
         f"Articles: {stats.get('articles', 0)} ({stats.get('stories', 0)} stories)",
         f"Passages: {stats.get('passages', 0)} · vectors in the index: {stats.get('vectors', 0)}",
-        f"Model: {escape(str(stats.get('model') or '-'))}",
+        f"Model: {escape(str(stats.get('model') or '-'))}"
+        + (" (passage vectors: mean of sentences)"
+           if stats.get("passage_vectors") == "sentence-mean" else ""),
         f"Index: generation {stats.get('index_generation', 0)}, {_human_bytes(size)}",
         f"Last reindex: {escape(str(stats.get('last_reindex') or 'never'))}",
     ]

@@ -1,9 +1,9 @@
 """Settings of the index: where the data lives, which model embeds, and the tuning knobs.
 
 Values come from arguments first, then environment variables (`CITEBOT_DATA_DIR`,
-`CITEBOT_MODEL`, `CITEBOT_MAX_FILE_MB`, `CITEBOT_EMBED_SLICE`, and `CITEBOT_<KNOB>` for each
-knob of `AnswerTuning`, e.g. `CITEBOT_ABSTAIN_BELOW=0.5`), then defaults. A value that is
-not of the knob's type raises `SettingsError`.
+`CITEBOT_MODEL`, `CITEBOT_MAX_FILE_MB`, `CITEBOT_EMBED_SLICE`, `CITEBOT_PASSAGE_VECTORS`,
+and `CITEBOT_<KNOB>` for each knob of `AnswerTuning`, e.g. `CITEBOT_ABSTAIN_BELOW=0.5`),
+then defaults. A value that is not of the setting's type raises `SettingsError`.
 """
 
 from __future__ import annotations
@@ -66,6 +66,12 @@ class AnswerTuning:
     abstain_cited_below: float = 0.35
 
 
+# How a passage gets its vector in the index: embedded from its own text (with the
+# headline), or the normalised mean of its sentences' vectors, which the answer step needs
+# anyway — each text is then embedded once, and a full index takes about half the time.
+PASSAGE_VECTORS = ("embedded", "sentence-mean")
+
+
 class SettingsError(ValueError):
     """A setting from the environment that cannot be used, with the variable's name."""
 
@@ -116,6 +122,14 @@ def _whole(name: str, raw: str) -> int:
     return value
 
 
+def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` from a variable."""
+    value = raw.strip().casefold()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything `index.library.Library` needs to open a collection."""
@@ -126,6 +140,7 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024
     # Texts embedded between two saves to the embedding cache (what a crash can lose).
     embed_slice: int = 512
+    passage_vectors: str = "embedded"  # one of PASSAGE_VECTORS
     tuning: AnswerTuning = field(default_factory=AnswerTuning)
 
     @classmethod
@@ -143,4 +158,7 @@ class Settings:
         if env.get("CITEBOT_EMBED_SLICE"):
             texts = _whole("CITEBOT_EMBED_SLICE", env["CITEBOT_EMBED_SLICE"])
             settings = replace(settings, embed_slice=max(1, texts))
+        if env.get("CITEBOT_PASSAGE_VECTORS"):
+            settings = replace(settings, passage_vectors=_choice(
+                "CITEBOT_PASSAGE_VECTORS", env["CITEBOT_PASSAGE_VECTORS"], PASSAGE_VECTORS))
         return replace(settings, tuning=tuning_from_env(settings.tuning, env))

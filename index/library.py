@@ -65,6 +65,8 @@ class NotIndexedError(RuntimeError):
 CRASH_AT_ENV = "CITEBOT_CRASH_AT"
 # Articles whose sentence vectors stay in memory between questions (~30 KB each).
 SENTENCE_CACHE_ARTICLES = 2048
+# Passages whose sentence vectors are read from the cache at once (sentence-mean vectors).
+SENTENCE_MEAN_SLICE = 5000
 # Texts handed to the embedder in one call (its workers stay busy within a call).
 EMBED_CHUNK = 50_000
 SentenceVectors = tuple[list[tuple[int, int]], np.ndarray]
@@ -405,7 +407,8 @@ class Library:
         store's passages as this transaction sees them, write it aside and record it as
         live — the record commits with the rest of the write."""
         model = self.settings.model
-        passages = self.store.passage_inputs()
+        from_sentences = self.settings.passage_vectors == "sentence-mean"
+        passages = [] if from_sentences else self.store.passage_inputs()
         sentences = self.store.sentence_keys()
         if not full:
             cached, cached_sentences = self.cache.keys(model), self.cache.keys(
@@ -423,7 +426,9 @@ class Library:
             progress(Progress("indexing", 0, 1))
         dim = self._dimension(embedded=bool(passages or sentences or full))
         ids, keys = self.store.passage_keys()
-        index = vectors.build_index(ids, self.cache.fill(model, keys, dim), dim)
+        matrix = (self._sentence_mean_vectors(ids, dim) if from_sentences
+                  else self.cache.fill(model, keys, dim))
+        index = vectors.build_index(ids, matrix, dim)
         generation = int(self.store.get_meta("index_generation", "0") or 0) + 1
         path = vectors.index_path(self.settings.data_dir, generation)
         vectors.write_index_atomically(index, path)
@@ -431,12 +436,38 @@ class Library:
         self.store.set_meta({
             "index_generation": str(generation), "index_file": path.name,
             "index_model": model, "index_dim": str(dim), "index_vectors": str(len(ids)),
+            "index_passage_vectors": self.settings.passage_vectors,
             "index_checksum": file_checksum(path), "last_reindex": utc_now(),
         })
         crash_point("index-recorded")
         report.vectors = len(ids)
         if progress:
             progress(Progress("indexing", 1, 1))
+
+    def _sentence_mean_vectors(self, ids: np.ndarray, dim: int) -> np.ndarray:
+        """Each passage's vector as the normalised mean of its sentences' cached vectors
+        (rows in the order of `ids`), read from the cache a slice at a time."""
+        matrix = np.zeros((len(ids), dim), dtype=np.float32)
+        row_of = {int(passage_id): row for row, passage_id in enumerate(ids)}
+        namespace = sentence_model(self.settings.model)
+        pending: list[tuple[int, list[str]]] = []
+
+        def flush() -> None:
+            found = self.cache.get(namespace, (key for _row, keys in pending for key in keys))
+            for row, keys in pending:
+                known = [found[key] for key in keys if key in found]
+                if known:
+                    mean = np.mean(known, axis=0)
+                    norm = float(np.linalg.norm(mean))
+                    matrix[row] = mean / norm if norm else mean
+            pending.clear()
+
+        for passage_id, keys in self.store.passage_sentence_keys():
+            pending.append((row_of[passage_id], keys))
+            if len(pending) >= SENTENCE_MEAN_SLICE:
+                flush()
+        flush()
+        return matrix
 
     def _dimension(self, *, embedded: bool) -> int:
         """The vectors' dimension, without loading the model when nothing was embedded."""
@@ -668,6 +699,8 @@ class Library:
             "vectors": int(self.store.get_meta("index_vectors", "0") or 0),
             "cached_vectors": self.cache.count(),
             "model": self.store.get_meta("index_model") or self.settings.model,
+            "passage_vectors": self.store.get_meta("index_passage_vectors")
+            or self.settings.passage_vectors,
             "index_bytes": size,
             "index_generation": int(self.store.get_meta("index_generation", "0") or 0),
             "last_reindex": self.store.get_meta("last_reindex"),

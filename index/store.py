@@ -565,6 +565,19 @@ class Store:
                 found.setdefault(text_key(text), text)
         return list(found.items())
 
+    def passage_sentence_keys(self) -> Iterator[tuple[int, list[str]]]:
+        """(passage id, sentence-vector keys of the sentences it holds), article by article."""
+        rows = self.db.execute(
+            """SELECT a.id, a.title, a.body, p.id, p.start, p.end
+               FROM passages p JOIN articles a ON a.id = p.article_id
+               ORDER BY a.id, p.start""")
+        article_id, inputs = None, []
+        for current, title, body, passage_id, start, end in rows:
+            if current != article_id:
+                article_id, inputs = current, sentence_inputs(title, body)
+            yield passage_id, [text_key(text) for s_start, s_end, text in inputs
+                               if s_start >= start and s_end <= end]
+
     def passage_keys(self) -> tuple[np.ndarray, list[str]]:
         """Every passage id (ascending) with the cache key of its vector."""
         rows = self.db.execute("SELECT id, embed_key FROM passages ORDER BY id").fetchall()

@@ -330,3 +330,14 @@ def test_nothing_visible_gives_no_message(text: str) -> None:
 def test_escape_matches_html_escape_for_clean_text() -> None:
     sample = "Fish & chips <cheap> \"quoted\" 'single'"
     assert escape(sample) == html.escape(sample, quote=False)
+
+
+def test_stats_say_how_passage_vectors_were_made() -> None:
+    stats: dict[str, object] = {"articles": 3, "stories": 2, "passages": 9, "vectors": 9,
+                                "model": "all-MiniLM-L6-v2", "index_bytes": 2048,
+                                "index_generation": 4, "last_reindex": "2026-11-26T14:00:00"}
+    text = render.render_stats(stats)
+    assert "Model: all-MiniLM-L6-v2\n" in text and "2.0 KB" in text
+    assert "passage vectors" not in render.render_stats({**stats, "passage_vectors": "embedded"})
+    assert ("Model: all-MiniLM-L6-v2 (passage vectors: mean of sentences)"
+            in render.render_stats({**stats, "passage_vectors": "sentence-mean"}))
