@@ -530,12 +530,14 @@ class Embedder:
             return
         run = self._bf16_runner() if route == "bf16" else self._onnx_runner()
         batches = token_batches([len(ids) for ids in encoded], batch_tokens=batch_tokens)
+        pool = ThreadPoolExecutor(self.bulk_workers)  # both backends release the GIL
         try:
-            with ThreadPoolExecutor(self.bulk_workers) as pool:  # both release the GIL
-                done = pool.map(lambda batch: run(*_pad([encoded[i] for i in batch])),
-                                batches)
-                yield from zip(batches, done, strict=True)
+            done = pool.map(lambda batch: run(*_pad([encoded[i] for i in batch])), batches)
+            yield from zip(batches, done, strict=True)
         finally:
+            # A caller that stops early (an error while saving, Ctrl-C) waits only for the
+            # batches already running, not for the rest of the job.
+            pool.shutdown(wait=True, cancel_futures=True)
             if route == "bf16":  # the workers ran on one torch thread each: undo that
                 import torch
 

@@ -109,6 +109,19 @@ def test_embed_batches_yields_every_text_once_as_embed_does(onnx_embedder: Embed
     assert list(onnx_embedder.embed_batches([])) == []
 
 
+def test_a_caller_that_stops_early_leaves_the_embedder_usable(onnx_embedder: Embedder
+                                                              ) -> None:
+    class SaveFailed(Exception):
+        pass
+
+    with pytest.raises(SaveFailed):
+        for _rows, _vectors in onnx_embedder.embed_batches(TEXTS * 40, batch_tokens=300):
+            raise SaveFailed  # e.g. the cache's disk is full: the queued batches are dropped
+    np.testing.assert_allclose(onnx_embedder.embed(TEXTS[:2]),
+                               np.stack([onnx_embedder.embed_query(t) for t in TEXTS[:2]]),
+                               atol=1e-5)
+
+
 def test_token_batches_group_similar_lengths_within_budget() -> None:
     lengths = [5, 300, 40, 41, 7, 39, 120, 6]
     batches = embed.token_batches(lengths, batch_tokens=128)
