@@ -73,7 +73,7 @@ def _progress_bar() -> Iterator[ProgressCallback]:
             return
         bar = bars.get("embedding")
         if bar is None:
-            bar = bars["embedding"] = tqdm(total=progress.total, unit="passage",
+            bar = bars["embedding"] = tqdm(total=progress.total, unit="text",
                                            desc="embedding", file=sys.stderr,
                                            disable=progress.total < 200 and not sys.stderr.isatty())
         bar.update(progress.done - bar.n)
