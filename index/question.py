@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from index.search import query_terms, stem
+from index.search import past_first_word, query_terms, stem
 
 _WORD = re.compile(r"[\w'’-]+")  # a word, with its apostrophes and hyphens
 
@@ -155,12 +155,6 @@ def _is_new(word: str, asked: frozenset[str]) -> bool:
     return folded not in _NOT_NAMES and folded not in asked and stem(folded) not in asked
 
 
-def _past_first_word(sentence: str) -> str:
-    """The sentence without its first word, which is capitalised whatever it is."""
-    first = re.match(r"\W*\w+", sentence)
-    return sentence[first.end():] if first else sentence
-
-
 def new_fact_spans(kind: str | None, sentence: str, question: str | frozenset[str]
                    ) -> list[tuple[int, int]]:
     """Where the sentence holds a fact of the asked-for kind that the question itself does
@@ -176,7 +170,7 @@ def new_fact_spans(kind: str | None, sentence: str, question: str | frozenset[st
         return [m.span(1) for m in _PLACE_CUE.finditer(sentence)
                 if any(_is_new(word, asked) for word in m.group(1).split())]
     if kind in ("person", "name"):
-        skip = len(sentence) - len(_past_first_word(sentence))
+        skip = len(sentence) - len(past_first_word(sentence))
         if kind == "person":
             return [m.span() for m in _NAME_RUN.finditer(sentence, skip)
                     if any(_is_new(word, asked) for word in m.group(0).split()
@@ -277,16 +271,23 @@ class QuestionFacts:
 NEAR_CHARS = 40  # "near" in `fact_near`: within this many characters
 
 
+def _beside(spans: list[tuple[int, int]], sentence: str, chars: int,
+            wanted: Callable[[str], bool]) -> bool:
+    """Whether a word of the sentence that `wanted` accepts stands within `chars` characters
+    of one of the new facts (`spans`), outside it."""
+    return any(
+        start - chars <= word.end() and word.start() <= end + chars
+        for word in _WORD.finditer(sentence) if wanted(word.group(0))
+        for start, end in spans if not start <= word.start() < end)
+
+
 def fact_near(spans: list[tuple[int, int]], sentence: str, details: set[str]) -> bool:
     """Whether a new fact (`spans`) sits close to one of the question's rare words
     (`details`, stemmed): "directed by Anton Corbijn" answers "who will direct", while a
     name elsewhere in the sentence may answer nothing asked."""
     if not spans or not details:
         return False
-    return any(
-        start - NEAR_CHARS <= word.end() and word.start() <= end + NEAR_CHARS
-        for word in _WORD.finditer(sentence) if stem(word.group(0).casefold()) in details
-        for start, end in spans if not start <= word.start() < end)
+    return _beside(spans, sentence, NEAR_CHARS, lambda word: stem(word.casefold()) in details)
 
 
 def person_role(question: str) -> frozenset[str]:
@@ -311,11 +312,8 @@ def names_role(spans: list[tuple[int, int]], sentence: str, roles: frozenset[str
     lawyer Reid Weingarten", "Suranga Chandratillake, co-founder of Blinkx"."""
     if not spans or not roles:
         return False
-    return any(
-        start - ROLE_CHARS <= word.end() and word.start() <= end + ROLE_CHARS
-        for word in _WORD.finditer(sentence)
-        if any(_same_root(word.group(0).casefold(), role) for role in roles)
-        for start, end in spans if not start <= word.start() < end)
+    return _beside(spans, sentence, ROLE_CHARS,
+                   lambda word: any(_same_root(word.casefold(), role) for role in roles))
 
 
 _LEADING_PREPOSITION = re.compile(r"^\s*(against|for|from|in|at|to|with|by|on|into|under|"

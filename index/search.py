@@ -90,12 +90,17 @@ def _phrase_tokens(text: str) -> str:
     return f" {' '.join(stem(word) for word in words)} "
 
 
+def past_first_word(text: str) -> str:
+    """The text without its first word, which is capitalised whatever it is."""
+    first = re.match(r"\W*\w+", text)
+    return text[first.end():] if first else text
+
+
 def names_in(question: str) -> list[str]:
     """The names of several words a question gives ("Martyn Williams", "IBM's Blue Gene"),
     past its first word, as `_phrase_tokens`."""
-    first = re.match(r"\W*\w+", question)
-    rest = question[first.end():] if first else question
-    return [_phrase_tokens(m.group(0)) for m in _NAME_IN_QUESTION.finditer(rest)]
+    return [_phrase_tokens(m.group(0))
+            for m in _NAME_IN_QUESTION.finditer(past_first_word(question))]
 
 
 def names_missing(names: list[str], text: str) -> frozenset[str]:
