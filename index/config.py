@@ -27,6 +27,9 @@ class AnswerTuning:
     candidates: int = 60  # passages fetched from each retriever before fusion
     passages: int = 24  # passages kept after fusion (at most two per story)
     rrf_k: int = 60
+    # The first passages of each retriever's own ranking that always reach story re-ranking
+    # (beyond `rerank_stories`), however low they fuse.
+    retriever_top: int = 2
     # Story re-ranking: best sentence similarity + these weights × lexical / dense evidence.
     rerank_stories: int = 10
     story_lexical_weight: float = 1.0

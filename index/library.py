@@ -598,7 +598,8 @@ class Library:
         embedded = time.perf_counter()
         hits = retrieve(
             self.store, index, query_vector, question, candidates=tuning.candidates,
-            limit=tuning.passages, rrf_k=tuning.rrf_k, since=since, until=until,
+            limit=tuning.passages, rrf_k=tuning.rrf_k, retriever_top=tuning.retriever_top,
+            since=since, until=until,
         )
         searched = time.perf_counter()
         dim = int(query_vector.shape[0])

@@ -137,6 +137,7 @@ class Hit:
     score: float  # fused score (higher is better)
     dense: float  # cosine similarity with the question (0 if not found densely)
     lexical: float  # BM25 score (0 if not found lexically)
+    top_of_retriever: bool = False  # among the first of the dense or the lexical ranking
 
 
 def in_date_range(article: StoredArticle, since: str | None, until: str | None) -> bool:
@@ -175,10 +176,14 @@ def retrieve(
     limit: int,
     rrf_k: int,
     per_story: int = 2,
+    retriever_top: int = 0,
     since: str | None = None,
     until: str | None = None,
 ) -> list[Hit]:
-    """The best `limit` passages for a question, at most `per_story` from one story."""
+    """The best `limit` passages for a question by fused score, at most `per_story` from
+    one story. The first `retriever_top` passages of each ranking are always among them,
+    marked `top_of_retriever`: a passage one retriever ranks first may fuse below passages
+    both rank in the middle, and it is still worth a look."""
     widen = 4 if (since or until) else 1
     dense = vectors.search(index, query_vector, candidates * widen)
     match = fts_query(query_terms(question))
@@ -187,18 +192,26 @@ def retrieve(
     dense_of, lexical_of = dict(dense), dict(lexical)
     passages = store.passages(fused)
     articles = store.articles(p.article_id for p in passages.values())
+
+    def usable(passage_id: int) -> tuple[PassageRow, StoredArticle] | None:
+        passage = passages.get(passage_id)
+        if passage is None:  # the index is newer or older than the store: skip, never guess
+            return None
+        article = articles.get(passage.article_id)
+        if article is None:  # the store changed between the two reads: skip, never guess
+            return None
+        return (passage, article) if in_date_range(article, since, until) else None
+
+    top = [passage_id for ranking in (dense, lexical)
+           for passage_id in [i for i, _ in ranking if usable(i)][:retriever_top]]
     hits: list[Hit] = []
     per_story_count: dict[int, int] = {}
     seen_spans: set[tuple[int, int, int]] = set()
-    for passage_id in sorted(fused, key=lambda i: -fused[i]):
-        passage = passages.get(passage_id)
-        if passage is None:  # the index is newer or older than the store: skip, never guess
+    for passage_id in dict.fromkeys(top + sorted(fused, key=lambda i: -fused[i])):
+        found = usable(passage_id)
+        if found is None:
             continue
-        article = articles.get(passage.article_id)
-        if article is None:  # the store changed between the two reads: skip, never guess
-            continue
-        if not in_date_range(article, since, until):
-            continue
+        passage, article = found
         span = (passage.story_id, passage.start, passage.end)
         if per_story_count.get(passage.story_id, 0) >= per_story or span in seen_spans:
             continue  # exact duplicates of an article repeat its passages at the same offsets
@@ -208,9 +221,10 @@ def retrieve(
         if dense_score is None:
             dense_score = _similarity(index, passage_id, query_vector)
         hits.append(Hit(passage, article, fused[passage_id], dense_score,
-                        lexical_of.get(passage_id, 0.0)))
+                        lexical_of.get(passage_id, 0.0), passage_id in top))
         if len(hits) >= limit:
             break
+    hits.sort(key=lambda hit: -hit.score)
     return hits
 
 
@@ -250,7 +264,8 @@ def rank_stories(
     copies: Callable[[int], list[StoredArticle]] | None = None,
     names: list[str] | None = None,
 ) -> list[StoryEvidence]:
-    """Re-rank the best `stories` candidate stories by their closest sentence, plus the
+    """Re-rank the best `stories` candidate stories (and those of the hits that are
+    `top_of_retriever`, wherever they fused) by their closest sentence, plus the
     lexical and passage-level evidence that brought them in, plus how much of the
     question's (weighted) words the whole article covers — the words of each of `names`
     (`names_in`) only where the article gives that name whole. Each copy of a story — those
@@ -259,7 +274,8 @@ def rank_stories(
     one once the scores are final."""
     by_story: dict[int, list[Hit]] = {}
     for hit in hits:
-        if hit.passage.story_id in by_story or len(by_story) < stories:
+        if (hit.passage.story_id in by_story or len(by_story) < stories
+                or hit.top_of_retriever):
             by_story.setdefault(hit.passage.story_id, []).append(hit)
     by_copy: dict[tuple[int, int], tuple[StoredArticle, list[Hit]]] = {}
     for story_id, story_hits in by_story.items():
