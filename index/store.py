@@ -10,6 +10,7 @@ half of one.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import sqlite3
 import threading
@@ -566,17 +567,27 @@ class Store:
         return list(found.items())
 
     def passage_sentence_keys(self) -> Iterator[tuple[int, list[str]]]:
-        """(passage id, sentence-vector keys of the sentences it holds), article by article."""
-        rows = self.db.execute(
-            """SELECT a.id, a.title, a.body, p.id, p.start, p.end
-               FROM passages p JOIN articles a ON a.id = p.article_id
-               ORDER BY a.id, p.start""")
-        article_id, inputs = None, []
-        for current, title, body, passage_id, start, end in rows:
-            if current != article_id:
-                article_id, inputs = current, sentence_inputs(title, body)
-            yield passage_id, [text_key(text) for s_start, s_end, text in inputs
-                               if s_start >= start and s_end <= end]
+        """(passage id, sentence-vector keys of the sentences it holds), article by article.
+        Each body is read and split once, and its sentences (in order, never overlapping)
+        are matched to its passages by position: linear in the size of the article, however
+        many passages it has."""
+        articles = self.db.execute("SELECT id, title, body FROM articles ORDER BY id")
+        for article_id, title, body in articles:
+            spans = self.db.execute(
+                "SELECT id, start, end FROM passages WHERE article_id=? ORDER BY start",
+                [article_id]).fetchall()
+            if not spans:
+                continue
+            inputs = sentence_inputs(title, body)
+            starts = [start for start, _end, _text in inputs]
+            for passage_id, start, end in spans:
+                keys = []
+                for at in range(bisect.bisect_left(starts, start), len(inputs)):
+                    _start, sentence_end, text = inputs[at]
+                    if sentence_end > end:
+                        break
+                    keys.append(text_key(text))
+                yield passage_id, keys
 
     def passage_keys(self) -> tuple[np.ndarray, list[str]]:
         """Every passage id (ascending) with the cache key of its vector."""
