@@ -13,8 +13,9 @@ Steps, all in one run on this machine:
    passages from FAISS, the best passage as the answer, no abstention).
 Writes `bench-index.json` and `bench-index.md` into the output folder.
 
-`--passage-vectors sentence-mean` runs the same steps with passage vectors made from the
-sentences' (`CITEBOT_PASSAGE_VECTORS`) and writes `bench-index-sentence-mean.{json,md}`.
+`--passage-vectors embedded` runs the same steps with passages embedded from their own text
+instead of the product's default, the mean of their sentences' vectors
+(`CITEBOT_PASSAGE_VECTORS`), and writes `bench-index-embedded.{json,md}`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from index import vectors  # noqa: E402
-from index.config import PASSAGE_VECTORS, Settings  # noqa: E402
+from index.config import DEFAULT_PASSAGE_VECTORS, PASSAGE_VECTORS, Settings  # noqa: E402
 from index.evaluate import evaluate, load_questions, percentile  # noqa: E402
 from index.library import Library, Progress  # noqa: E402
 
@@ -225,10 +226,11 @@ def main() -> None:
     parser = corpus_arguments(__doc__.split("\n")[0])
     parser.add_argument("--save-vectors", type=Path, default=None,
                         help="also save the real vectors (.npz) for bench_scale.py")
-    parser.add_argument("--passage-vectors", choices=PASSAGE_VECTORS, default="embedded",
+    parser.add_argument("--passage-vectors", choices=PASSAGE_VECTORS,
+                        default=DEFAULT_PASSAGE_VECTORS,
                         help="how passages get their vectors (CITEBOT_PASSAGE_VECTORS)")
     args = parser.parse_args()
-    default = args.passage_vectors == "embedded"
+    default = args.passage_vectors == DEFAULT_PASSAGE_VECTORS
     with tempfile.TemporaryDirectory() as scratch:
         corpus = Path(scratch) / "bbc"
         shutil.copytree(args.corpus, corpus)

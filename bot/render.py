@@ -354,6 +354,11 @@ def render_latest(articles: Sequence[StoredArticle]) -> list[str]:
     return render_article_list("Newest articles", articles)
 
 
+# How `/stats` tells the kind of passage vectors the index holds.
+PASSAGE_VECTORS_SAID = {"sentence-mean": "mean of their sentences'",
+                        "embedded": "embedded from their own text"}
+
+
 def render_stats(stats: dict[str, object]) -> str:
     size = int(str(stats.get("index_bytes") or 0))
     lines = [
@@ -361,8 +366,8 @@ def render_stats(stats: dict[str, object]) -> str:
         f"Articles: {stats.get('articles', 0)} ({stats.get('stories', 0)} stories)",
         f"Passages: {stats.get('passages', 0)} · vectors in the index: {stats.get('vectors', 0)}",
         f"Model: {escape(str(stats.get('model') or '-'))}"
-        + (" (passage vectors: mean of sentences)"
-           if stats.get("passage_vectors") == "sentence-mean" else ""),
+        + (f" (passage vectors: {PASSAGE_VECTORS_SAID[kind]})"
+           if (kind := str(stats.get("passage_vectors"))) in PASSAGE_VECTORS_SAID else ""),
         f"Index: generation {stats.get('index_generation', 0)}, {_human_bytes(size)}",
         f"Last reindex: {escape(str(stats.get('last_reindex') or 'never'))}",
     ]
@@ -470,13 +475,20 @@ def render_reindex_progress(*, full: bool, articles_seen: int, progress: Progres
     return "\n".join(lines)
 
 
+def _embedded_line(report: IngestReport) -> str:
+    """What was embedded (passages get no embedding of their own with sentence-mean
+    vectors) and how many vectors the index holds."""
+    return (f"Embedded: {report.embedded} passages, {report.embedded_sentences} sentences "
+            f"· vectors in the index: {report.vectors}")
+
+
 def render_ingest_report(title: str, report: IngestReport) -> str:
     """Added / changed / removed / errors and the duration of an ingest or reindex."""
     lines = [
         f"✅ <b>{escape(title)}</b> in {report.seconds:.1f} s",
         f"Added {report.added} · changed {report.updated} · removed {report.removed} "
         f"· unchanged {report.unchanged}",
-        f"Passages embedded: {report.embedded} · vectors in the index: {report.vectors}",
+        _embedded_line(report),
         f"Errors: {len(report.skipped)}",
     ]
     for path, reason in report.skipped[:5]:
@@ -586,8 +598,7 @@ def render_refresh_report(report: IngestReport) -> str:
         f"· skipped {len(report.skipped)}",
     ]
     if report.added or report.updated:
-        lines.append(f"Passages embedded: {report.embedded} · vectors in the index: "
-                     f"{report.vectors}")
+        lines.append(_embedded_line(report))
     elif not report.skipped:
         lines.append("Nothing new: no feed has new or changed items.")
     for where, reason in report.skipped[:REPORT_ITEMS_SHOWN]:

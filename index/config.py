@@ -69,10 +69,11 @@ class AnswerTuning:
     abstain_cited_below: float = 0.35
 
 
-# How a passage gets its vector in the index: embedded from its own text (with the
-# headline), or the normalised mean of its sentences' vectors, which the answer step needs
-# anyway — each text is then embedded once, and a full index takes about half the time.
-PASSAGE_VECTORS = ("embedded", "sentence-mean")
+# How a passage gets its vector in the index: the normalised mean of its sentences' vectors,
+# which the answer step needs anyway, so each text is embedded once (the default); or
+# embedded from its own text with the headline, which doubles the work of a full index.
+PASSAGE_VECTORS = ("sentence-mean", "embedded")
+DEFAULT_PASSAGE_VECTORS = "sentence-mean"
 
 
 class SettingsError(ValueError):
@@ -143,7 +144,7 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024
     # Texts embedded between two saves to the embedding cache (what a crash can lose).
     embed_slice: int = 512
-    passage_vectors: str = "embedded"  # one of PASSAGE_VECTORS
+    passage_vectors: str = DEFAULT_PASSAGE_VECTORS  # one of PASSAGE_VECTORS
     tuning: AnswerTuning = field(default_factory=AnswerTuning)
 
     @classmethod

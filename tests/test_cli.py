@@ -86,8 +86,11 @@ def test_reingest_is_a_no_op(cli: Callable[..., Result], samples: Path) -> None:
 
 
 def test_changing_one_article_reembeds_only_its_passages(
-    cli: Callable[..., Result], samples: Path, data_dir: Path
+    cli: Callable[..., Result], samples: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Passages embedded from their own text (the default, sentence-mean, embeds none: see
+    # tests/test_passage_vectors.py).
+    monkeypatch.setenv("CITEBOT_PASSAGE_VECTORS", "embedded")
     cli("ingest", str(samples))
     target = samples / "bbc-bmw-asia-sales.txt"
     target.write_text(
@@ -218,13 +221,15 @@ def test_stats_reports_the_collection(cli: Callable[..., Result], samples: Path)
 def test_another_model_forces_a_full_rebuild(
     cli: Callable[..., Result], samples: Path, tmp_path: Path
 ) -> None:
-    cli("ingest", str(samples))
+    first = _json(cli("ingest", str(samples), "--json"))
     other = tmp_path / "my-model"
     shutil.copytree(resolve_model_path(Settings().model), other)
     refused = cli("--model", str(other), "ask", "BMW sales?")
     assert refused.exit_code == 2 and "reindex" in refused.stderr
     report = _json(cli("--model", str(other), "reindex", "--json"))
-    assert report["embedded"] == report["vectors"] > 11
+    # Every sentence again (passage vectors are their means), none from the old cache.
+    assert report["embedded_sentences"] == first["embedded_sentences"] > 11
+    assert report["vectors"] == first["vectors"] > 11
     stats = _json(cli("--model", str(other), "stats", "--json"))
     assert stats["model"] == str(other)
 

@@ -187,7 +187,8 @@ def test_an_ingest_embeds_the_whole_job_on_the_route_its_size_chooses(
 
     monkeypatch.delenv(embed.BULK_BACKEND_ENV, raising=False)
     monkeypatch.setattr(embed, "BF16_MIN_TOKENS", 1_000)  # the samples are a "large" job
-    library = Library(Settings(data_dir=data_dir, embed_slice=8))  # slices below the bar
+    # Slices below the bar; passages embedded too, so the job mixes both kinds of text.
+    library = Library(Settings(data_dir=data_dir, embed_slice=8, passage_vectors="embedded"))
     report = library.ingest([samples])
     assert report.embedded and report.embedded_sentences
     assert library.embedder.last_bulk_route == ("bf16" if embed.cpu_has_bf16() else "onnx")

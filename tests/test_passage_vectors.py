@@ -1,6 +1,6 @@
-"""Where a passage's vector comes from: embedded from its own text (default), or the
-normalised mean of its sentences' vectors (`CITEBOT_PASSAGE_VECTORS=sentence-mean`), which
-embeds each text once."""
+"""Where a passage's vector comes from: the normalised mean of its sentences' vectors
+(default), which embeds each text once, or embedded from its own text
+(`CITEBOT_PASSAGE_VECTORS=embedded`)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def _mean_of_sentences(library: Library, passage_id: int) -> np.ndarray:
 
 def test_sentence_mean_embeds_each_text_once_and_still_answers(samples: Path,
                                                                data_dir: Path) -> None:
-    library = Library(Settings(data_dir=data_dir, passage_vectors="sentence-mean"))
+    library = Library(Settings(data_dir=data_dir))
+    assert library.settings.passage_vectors == "sentence-mean"  # the default
     report = library.ingest([samples])
     assert report.embedded == 0 and report.embedded_sentences > 0
     assert library.cache.keys(library.settings.model) == set()  # no passage was embedded
@@ -51,8 +52,8 @@ def test_sentence_mean_embeds_each_text_once_and_still_answers(samples: Path,
 
 def test_changing_the_setting_takes_effect_at_the_next_reindex(samples: Path,
                                                                 data_dir: Path) -> None:
-    Library(Settings(data_dir=data_dir, passage_vectors="sentence-mean")).ingest([samples])
-    embedded = Library(Settings(data_dir=data_dir))
+    Library(Settings(data_dir=data_dir)).ingest([samples])
+    embedded = Library(Settings(data_dir=data_dir, passage_vectors="embedded"))
     assert embedded.stats()["passage_vectors"] == "sentence-mean"  # as the index was built
     report = embedded.reindex()
     assert report.embedded > 0 and report.embedded_sentences == 0  # sentences were cached
@@ -61,7 +62,7 @@ def test_changing_the_setting_takes_effect_at_the_next_reindex(samples: Path,
     index = embedded.live_index()
     np.testing.assert_allclose(index.reconstruct(int(ids[0])), passage_vectors[0], atol=1e-6)
     assert embedded.stats()["passage_vectors"] == "embedded"
-    back = Library(Settings(data_dir=data_dir, passage_vectors="sentence-mean"))
+    back = Library(Settings(data_dir=data_dir))
     assert back.reindex().embedded == 0
     np.testing.assert_allclose(back.live_index().reconstruct(int(ids[0])),
                                _mean_of_sentences(back, int(ids[0])), atol=1e-5)
@@ -69,7 +70,7 @@ def test_changing_the_setting_takes_effect_at_the_next_reindex(samples: Path,
 
 def test_one_changed_article_embeds_only_its_new_sentences(samples: Path,
                                                            data_dir: Path) -> None:
-    library = Library(Settings(data_dir=data_dir, passage_vectors="sentence-mean"))
+    library = Library(Settings(data_dir=data_dir))
     library.ingest([samples])
     article = samples / "bbc-bmw-asia-sales.txt"
     article.write_text(article.read_text(encoding="utf-8")
@@ -83,14 +84,14 @@ def test_one_changed_article_embeds_only_its_new_sentences(samples: Path,
 
 def test_the_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch,
                                                 cli: Callable[..., Result]) -> None:
-    monkeypatch.setenv("CITEBOT_PASSAGE_VECTORS", " Sentence-Mean ")
-    assert Settings.from_env().passage_vectors == "sentence-mean"
-    monkeypatch.delenv("CITEBOT_PASSAGE_VECTORS")
+    monkeypatch.setenv("CITEBOT_PASSAGE_VECTORS", " Embedded ")
     assert Settings.from_env().passage_vectors == "embedded"
+    monkeypatch.delenv("CITEBOT_PASSAGE_VECTORS")
+    assert Settings.from_env().passage_vectors == "sentence-mean"
     monkeypatch.setenv("CITEBOT_PASSAGE_VECTORS", "average")
     with pytest.raises(SettingsError, match="CITEBOT_PASSAGE_VECTORS"):
         Settings.from_env()
     result = cli("stats")
     assert result.exit_code == 2
-    assert result.stderr == ("error: CITEBOT_PASSAGE_VECTORS must be one of embedded, "
-                             "sentence-mean, not 'average'\n")
+    assert result.stderr == ("error: CITEBOT_PASSAGE_VECTORS must be one of sentence-mean, "
+                             "embedded, not 'average'\n")

@@ -198,13 +198,14 @@ def test_reindex_progress_and_report() -> None:
     embedding = render.render_reindex_progress(
         full=False, articles_seen=7, progress=Progress("embedding", 30, 120))
     assert "Embedded: 30 / 120 passages and sentences (25%)" in embedding
-    report = IngestReport(added=2, updated=1, removed=3, unchanged=4, embedded=9, vectors=50,
-                          seconds=2.5, skipped=[("/srv/a/<bad>.txt", "not UTF-8 & broken")])
+    report = IngestReport(added=2, updated=1, removed=3, unchanged=4, embedded=9,
+                          embedded_sentences=31, vectors=50, seconds=2.5,
+                          skipped=[("/srv/a/<bad>.txt", "not UTF-8 & broken")])
     text, _ = parse_html(render.render_reindex_report(report, full=False))
     assert text.splitlines() == [
         "✅ Reindex finished in 2.5 s",
         "Added 2 · changed 1 · removed 3 · unchanged 4",
-        "Passages embedded: 9 · vectors in the index: 50",
+        "Embedded: 9 passages, 31 sentences · vectors in the index: 50",
         "Errors: 1",
         "• <bad>.txt: not UTF-8 & broken",
     ]
@@ -338,6 +339,7 @@ def test_stats_say_how_passage_vectors_were_made() -> None:
                                 "index_generation": 4, "last_reindex": "2026-11-26T14:00:00"}
     text = render.render_stats(stats)
     assert "Model: all-MiniLM-L6-v2\n" in text and "2.0 KB" in text
-    assert "passage vectors" not in render.render_stats({**stats, "passage_vectors": "embedded"})
-    assert ("Model: all-MiniLM-L6-v2 (passage vectors: mean of sentences)"
+    assert ("Model: all-MiniLM-L6-v2 (passage vectors: embedded from their own text)\n"
+            in render.render_stats({**stats, "passage_vectors": "embedded"}))
+    assert ("Model: all-MiniLM-L6-v2 (passage vectors: mean of their sentences')\n"
             in render.render_stats({**stats, "passage_vectors": "sentence-mean"}))
