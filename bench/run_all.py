@@ -213,12 +213,13 @@ def markdown(report: dict) -> str:
     if ix:
         index, full = ix["index"], summary.get("full_index", {})
         stages = index["stages_s"]
+        texts = "passages + sentences" if index.get("passages_embedded") else "sentences"
         lines += [
             "## Indexing and questions (BBC, 2,225 articles)", "",
             "| | value |", "|---|---|",
             f"| articles / passages / sentences | {index['articles']} / {index['passages']}"
             f" / {index['sentences']} |",
-            f"| tokens embedded (passages + sentences) | {index['tokens']} |",
+            f"| tokens embedded ({texts}) | {index['tokens']} |",
             f"| full index from scratch | {index['seconds']} s (read + store "
             f"{stages['read_and_store']} s, embed {stages['embed']} s, index "
             f"{stages['build_and_write_index']} s) |",

@@ -133,7 +133,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool, as_json: 
 
 @main.command()
 @click.option("--full", is_flag=True,
-              help="Re-embed every passage and sentence, ignoring the cache.")
+              help="Re-embed every text (sentences; passages too with "
+              "CITEBOT_PASSAGE_VECTORS=embedded), ignoring the cache.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def reindex(ctx: click.Context, full: bool, as_json: bool) -> None:
