@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import islice
 
 import faiss
 import numpy as np
@@ -203,7 +204,7 @@ def retrieve(
         return (passage, article) if in_date_range(article, since, until) else None
 
     top = [passage_id for ranking in (dense, lexical)
-           for passage_id in [i for i, _ in ranking if usable(i)][:retriever_top]]
+           for passage_id in islice((i for i, _ in ranking if usable(i)), retriever_top)]
     hits: list[Hit] = []
     per_story_count: dict[int, int] = {}
     seen_spans: set[tuple[int, int, int]] = set()
