@@ -515,13 +515,11 @@ class Embedder:
             self.last_bulk_route = "torch"
             yield from self._embed_torch(texts, batch_tokens)
             return
-        if route is None and job_tokens is not None:
-            with ThreadPoolExecutor(1) as loader:  # tokenizers and imports release the GIL
-                chosen = loader.submit(self.bulk_route, job_tokens)
-                encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
-                route = chosen.result()
-        else:
+        with ThreadPoolExecutor(1) as loader:  # tokenizers and imports release the GIL
+            loading = (loader.submit(self.bulk_route, job_tokens)
+                       if route is None and job_tokens is not None else None)
             encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+            route = loading.result() if loading else route
         if route is None or (route == "onnx" and self._session is None):
             route = self.bulk_route(sum(len(ids) for ids in encoded))
         self.last_bulk_route = route
