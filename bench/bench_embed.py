@@ -45,7 +45,7 @@ from index import embed  # noqa: E402
 from index.chunk import make_passages  # noqa: E402
 from index.embed import Embedder  # noqa: E402
 from index.ingest import iter_files, read_file  # noqa: E402
-from index.store import embed_input, sentence_inputs  # noqa: E402
+from index.storage.sqlite_store import embed_input, sentence_inputs  # noqa: E402
 
 
 def model_shape(path: str) -> dict[str, int]:

@@ -35,10 +35,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index import vectors  # noqa: E402
 from index.config import DEFAULT_PASSAGE_VECTORS, PASSAGE_VECTORS, Settings  # noqa: E402
 from index.evaluate import evaluate, load_questions, percentile  # noqa: E402
 from index.library import Library, Progress  # noqa: E402
+from index.storage import faiss_index as vectors  # noqa: E402
 
 
 def index_corpus(library: Library, corpus: Path) -> dict[str, float]:
@@ -82,7 +82,7 @@ def save_vectors(library: Library, questions: list, path: Path) -> None:
     import faiss
     import numpy as np
 
-    from index.store import sentence_model
+    from index.storage.sqlite_store import sentence_model
 
     index = library.live_index()
     inner = faiss.downcast_index(index.index)

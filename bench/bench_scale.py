@@ -1,5 +1,6 @@
 """Benchmark: the vector index at scale — build time, memory, search latency and recall@10
-against exact search, with the index kind that `index.vectors.build_index` picks by size.
+against exact search, with the index kind that `index.storage.faiss_index.build_index`
+picks by size.
 
 Usage:  .venv/bin/python bench/bench_scale.py [--sizes 100000,1000000,5000000]
         [--real bench/.cache/bbc-vectors.npz] [--out bench/results]
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_index import percentile  # noqa: E402
 from bench.synthetic import Clustered  # noqa: E402
-from index import vectors  # noqa: E402
+from index.storage import faiss_index as vectors  # noqa: E402
 
 DIM = 384
 CANDIDATES = 60  # what citebot's retrieval asks the index for (AnswerTuning.candidates)

@@ -21,7 +21,7 @@ from index.answer import Answer
 from index.config import Settings, SettingsError
 from index.embed import ModelError
 from index.library import IngestReport, Library, NotIndexedError, Progress, ProgressCallback
-from index.vectors import IndexFileError
+from index.storage.faiss_index import IndexFileError
 
 
 def _open_library(ctx: click.Context) -> Library:

@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from index.answer import Answer, Citation
 from index.library import IngestReport, Progress
-from index.store import StoredArticle, StoredFeed
+from index.storage import StoredArticle, StoredFeed
 
 MAX_MESSAGE_UTF16 = 4096
 MAX_CALLBACK_DATA_BYTES = 64

@@ -35,7 +35,7 @@ from bot.handlers import BotServices
 from bot.ratelimit import QuestionRateLimiter
 from index.config import Settings
 from index.library import Library, NotIndexedError
-from index.vectors import IndexFileError
+from index.storage.faiss_index import IndexFileError
 
 logger = logging.getLogger(__name__)
 

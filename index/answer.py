@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from index.config import AnswerTuning
+from index.qa.tuning import AnswerTuning
 from index.question import (
     QuestionFacts,
     asks_for_successor,
@@ -27,7 +27,7 @@ from index.question import (
     years_named,
 )
 from index.search import Hit, StoryEvidence, stem, stemmed_words
-from index.store import StoredArticle
+from index.storage import StoredArticle
 
 NO_ANSWER = "I couldn't find that in the articles I have."
 

@@ -25,7 +25,7 @@ from index.fetch import (
     check_url,
     fetch_article,
 )
-from index.store import StoredFeed
+from index.storage import StoredFeed
 
 # One fetch per page in one refresh, however many feeds list it: canonical URL → result.
 PageCache = dict[str, ArticleDraft | FetchError]

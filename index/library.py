@@ -26,15 +26,12 @@ import faiss
 import numpy as np
 
 from index import answer as answering
-from index import vectors
 from index.answer import Answer
-from index.cache import EmbeddingCache
 from index.config import Settings
 from index.embed import Embedder, shared_embedder
 from index.ingest import FileResult, iter_files, read_file
 from index.search import (
     best_copy_per_story,
-    fts_query,
     in_date_range,
     names_in,
     query_terms,
@@ -43,10 +40,12 @@ from index.search import (
     retrieve,
     stem,
 )
-from index.store import (
-    Store,
-    StoredArticle,
-    StoredFeed,
+from index.storage import StoredArticle, StoredFeed
+from index.storage import faiss_index as vectors
+from index.storage.embedding_cache import EmbeddingCache
+from index.storage.faiss_index import FaissVectorIndex
+from index.storage.sqlite_store import (
+    SQLiteStore,
     sentence_inputs,
     sentence_model,
     text_key,
@@ -132,7 +131,7 @@ class IngestReport:
         self.vectors = other.vectors or self.vectors
 
     def count(self, outcome: str) -> None:
-        """Count one `Store.upsert_article` outcome: "added", "updated" or "unchanged"."""
+        """Count one `SQLiteStore.upsert_article` outcome: "added", "updated" or "unchanged"."""
         setattr(self, outcome, getattr(self, outcome) + 1)
 
     def summary(self) -> str:
@@ -147,9 +146,9 @@ class Library:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self.store = Store(self.settings.data_dir)
+        self.store = SQLiteStore(self.settings.data_dir)
         self.cache = EmbeddingCache(self.settings.data_dir)
-        self._index: faiss.Index | None = None
+        self._index: FaissVectorIndex | None = None
         self._index_generation: str | None = None
         self._write_lock = threading.Lock()
         # Passage frequency of words, for the live index generation (see `term_weights`).
@@ -259,7 +258,7 @@ class Library:
 
     def _store_fetched(self, drafts: Iterable[ArticleDraft], report: IngestReport,
                        progress: ProgressCallback | None) -> None:
-        """Store drafts of web pages. A page fetched again under another variant of its URL
+        """SQLiteStore drafts of web pages. A page fetched again under another variant of its URL
         (same origin) keeps the URL it was first stored with: a variant is no change."""
         for draft in drafts:
             draft.url = self.store.url_of(draft.origin) or draft.url
@@ -537,7 +536,7 @@ class Library:
 
     # -- the live index -----------------------------------------------------------------
 
-    def live_index(self) -> faiss.Index:
+    def live_index(self) -> FaissVectorIndex:
         """The live vector index, reloaded when another run swapped in a new generation."""
         generation = self.store.get_meta("index_generation")
         if generation is None:
@@ -549,7 +548,7 @@ class Library:
                     f"the index was built with model {indexed_model!r}, not "
                     f"{self.settings.model!r}: run `citebot reindex` to rebuild it"
                 )
-            self._index = self._load_checked_index()
+            self._index = FaissVectorIndex(self._load_checked_index())
             self._frequencies, self._passage_total = {}, None
             with self._sentences_lock:
                 self._sentences.clear()
@@ -591,7 +590,7 @@ class Library:
         with self.store.snapshot():  # one state of the store for the whole question
             return self._answer(question, index, started, since=since, until=until)
 
-    def _answer(self, question: str, index: faiss.Index, started: float, *,
+    def _answer(self, question: str, index: FaissVectorIndex, started: float, *,
                 since: str | None, until: str | None) -> Answer:
         tuning = self.settings.tuning
         query_vector = self.embedder.embed_query(question)
@@ -676,10 +675,7 @@ class Library:
 
     def search_articles(self, query: str, limit: int = 10) -> list[StoredArticle]:
         """Articles matching the words of `query`, best first, one per story."""
-        match = fts_query(query_terms(query))
-        if not match:
-            return []
-        ids = self.store.search_titles(match, limit)
+        ids = self.store.search_titles(query_terms(query), limit)
         found = self.store.articles(ids)
         return [found[i] for i in ids if i in found]
 

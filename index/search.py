@@ -16,11 +16,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import islice
 
-import faiss
 import numpy as np
 
-from index import vectors
-from index.store import PassageRow, Store, StoredArticle
+from index.storage import ArticleStore, PassageRow, StoredArticle, VectorIndex
 
 STOPWORDS = frozenset(
     """a an the and or but if then than so of to in on at by for with from into onto about
@@ -120,15 +118,6 @@ def term_coverage(weights: dict[str, float], words: frozenset[str]) -> float:
     return sum(weight for term, weight in weights.items() if term in words) / total
 
 
-def fts_query(terms: list[str]) -> str:
-    """An FTS5 MATCH expression: any of the terms, each quoted (no FTS syntax leaks in)."""
-    parts = []
-    for term in terms:
-        for piece in re.findall(r"\w+", term):
-            parts.append('"' + piece.replace('"', "") + '"')
-    return " OR ".join(dict.fromkeys(parts))
-
-
 @dataclass(slots=True)
 class Hit:
     """A retrieved passage with its article and the evidence for it."""
@@ -159,17 +148,15 @@ def fuse(
     return fused
 
 
-def _similarity(index: faiss.Index, passage_id: int, query_vector: np.ndarray) -> float:
+def _similarity(index: VectorIndex, passage_id: int, query_vector: np.ndarray) -> float:
     """Cosine similarity of a passage found only lexically (0 if it has no vector yet)."""
-    try:
-        return float(index.reconstruct(passage_id) @ query_vector)
-    except RuntimeError:
-        return 0.0
+    vector = index.vector(passage_id)
+    return 0.0 if vector is None else float(vector @ query_vector)
 
 
 def retrieve(
-    store: Store,
-    index: faiss.Index,
+    store: ArticleStore,
+    index: VectorIndex,
     query_vector: np.ndarray,
     question: str,
     *,
@@ -186,9 +173,8 @@ def retrieve(
     marked `top_of_retriever`: a passage one retriever ranks first may fuse below passages
     both rank in the middle, and it is still worth a look."""
     widen = 4 if (since or until) else 1
-    dense = vectors.search(index, query_vector, candidates * widen)
-    match = fts_query(query_terms(question))
-    lexical = store.fts_search(match, candidates * widen) if match else []
+    dense = index.search(query_vector, candidates * widen)
+    lexical = store.lexical_search(query_terms(question), candidates * widen)
     fused = fuse(dense, lexical, rrf_k)
     dense_of, lexical_of = dict(dense), dict(lexical)
     passages = store.passages(fused)

@@ -39,7 +39,7 @@ from index.search import (
     stemmed_words,
     term_coverage,
 )
-from index.store import StoredArticle
+from index.storage import StoredArticle
 
 
 @pytest.mark.parametrize(("question", "kind"), [

@@ -14,7 +14,7 @@ from click.testing import Result
 
 from index.config import AnswerTuning, Settings, SettingsError, tuning_from_env
 from index.embed import resolve_model_path
-from index.store import Store
+from index.storage.sqlite_store import SQLiteStore
 
 SEED_NAME = "presse-citron-huawei-ai-chips.txt"
 
@@ -25,7 +25,7 @@ def _json(result: Result) -> dict:
 
 
 def _stored_body(data_dir: Path, article_id: int) -> str:
-    store = Store(data_dir)
+    store = SQLiteStore(data_dir)
     try:
         article = store.article(article_id)
         assert article is not None
@@ -99,7 +99,7 @@ def test_changing_one_article_reembeds_only_its_passages(
     )
     report = _json(cli("reindex", "--json"))
     assert (report["added"], report["updated"], report["removed"]) == (0, 1, 0)
-    store = Store(data_dir)
+    store = SQLiteStore(data_dir)
     try:
         passages = store.db.execute(
             "SELECT COUNT(*) FROM passages p JOIN articles a ON a.id = p.article_id "

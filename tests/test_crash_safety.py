@@ -296,14 +296,14 @@ def test_the_bot_rebuilds_a_damaged_index_before_serving(baseline: dict) -> None
 def test_a_snapshot_reads_one_state_of_the_store_while_another_thread_commits(
     tmp_path: Path,
 ) -> None:
-    """A question reads the store inside `Store.snapshot()`: what a writer commits
+    """A question reads the store inside `SQLiteStore.snapshot()`: what a writer commits
     meanwhile (another thread, its own connection) is seen only after it ends — with reads
     through a memory map of the file, as every connection does."""
     from index.article import ArticleDraft
-    from index.connections import MMAP_BYTES
-    from index.store import Store
+    from index.storage.connections import MMAP_BYTES
+    from index.storage.sqlite_store import SQLiteStore
 
-    store = Store(tmp_path / "store")
+    store = SQLiteStore(tmp_path / "store")
     try:
         assert store.db.execute("PRAGMA mmap_size").fetchone()[0] == MMAP_BYTES
         store.upsert_article(ArticleDraft(origin="a", title="A", body="First article body."))

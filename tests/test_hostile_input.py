@@ -27,7 +27,7 @@ from bot import render
 from index.config import Settings
 from index.ingest import FIELD_ALIASES, FileResult, read_file
 from index.library import Library
-from index.store import Store
+from index.storage.sqlite_store import SQLiteStore
 from tests import test_bot
 from tests.conftest import PROJECT
 from tests.telegram_standin import (
@@ -152,7 +152,7 @@ def hostile_folder(root: Path) -> tuple[Path, dict[str, str]]:
 
 def sample_titles(data_dir: Path) -> dict[str, str]:
     """{file name: title} of the stored articles (the first record of a JSONL file)."""
-    store = Store(data_dir)
+    store = SQLiteStore(data_dir)
     try:
         rows = store.db.execute("SELECT origin, title FROM articles ORDER BY id").fetchall()
     finally:

@@ -13,7 +13,7 @@ from click.testing import Result
 
 from index.config import Settings, SettingsError
 from index.library import Library
-from index.store import sentence_inputs, sentence_model, text_key
+from index.storage.sqlite_store import sentence_inputs, sentence_model, text_key
 
 
 def _mean_of_sentences(library: Library, passage_id: int) -> np.ndarray:

@@ -29,7 +29,7 @@ from bot.render import (
 )
 from index.answer import Answer, Citation
 from index.library import IngestReport, Progress
-from index.store import StoredArticle
+from index.storage import StoredArticle
 from tests.telegram_standin import parse_html, utf16_len
 
 MAX = 4096

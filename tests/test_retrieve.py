@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from index import vectors
 from index.config import Settings
 from index.library import Library
-from index.search import fts_query, query_terms, rank_stories, retrieve
+from index.search import query_terms, rank_stories, retrieve
 
 # The samples' dense and lexical rankings put different stories first for this question,
 # and fusion puts a third story first.
@@ -42,8 +41,8 @@ def _stories_reranked(library: Library, *, retriever_top: int, stories: int) -> 
 
 def test_each_retrievers_first_passage_reaches_reranking(library: Library) -> None:
     index = library.live_index()
-    dense = vectors.search(index, library.embedder.embed_query(QUESTION), 60)
-    lexical = library.store.fts_search(fts_query(query_terms(QUESTION)), 60)
+    dense = index.search(library.embedder.embed_query(QUESTION), 60)
+    lexical = library.store.lexical_search(query_terms(QUESTION), 60)
     passages = library.store.passages([dense[0][0], lexical[0][0]])
     dense_first = passages[dense[0][0]].story_id
     lexical_first = passages[lexical[0][0]].story_id
@@ -58,8 +57,8 @@ def test_each_retrievers_first_passage_reaches_reranking(library: Library) -> No
 def test_the_first_passages_are_marked_and_kept_beyond_the_limit(library: Library) -> None:
     index = library.live_index()
     query_vector = library.embedder.embed_query(QUESTION)
-    dense = vectors.search(index, query_vector, 60)
-    lexical = library.store.fts_search(fts_query(query_terms(QUESTION)), 60)
+    dense = index.search(query_vector, 60)
+    lexical = library.store.lexical_search(query_terms(QUESTION), 60)
     hits = retrieve(library.store, index, query_vector, QUESTION, candidates=60, limit=2,
                     rrf_k=60, retriever_top=1)
     marked = {hit.passage.id for hit in hits if hit.top_of_retriever}

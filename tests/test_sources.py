@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from index.store import Store, StoredArticle
+from index.storage import StoredArticle
+from index.storage.sqlite_store import SQLiteStore
 from tests.local_web import (
     COUNCIL_STORY,
     SEED_TITLE,
@@ -68,7 +69,7 @@ def _json(result: Result) -> dict:
 
 def _articles(data_dir: Path) -> dict[str, StoredArticle]:
     """Every stored article by origin."""
-    store = Store(data_dir)
+    store = SQLiteStore(data_dir)
     try:
         ids = [row[0] for row in store.db.execute("SELECT id FROM articles")]
         return {a.origin: a for a in store.articles(ids).values()}

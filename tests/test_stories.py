@@ -19,11 +19,12 @@ from click.testing import Result
 
 from index import dedupe
 from index.article import ArticleDraft
-from index.cache import EmbeddingCache
 from index.config import Settings
 from index.library import Library
 from index.search import StoryEvidence, asks_for_recent, recency_boost
-from index.store import _MIGRATIONS, SCHEMA_VERSION, Store, StoredArticle
+from index.storage import StoredArticle
+from index.storage.embedding_cache import EmbeddingCache
+from index.storage.sqlite_store import _MIGRATIONS, SCHEMA_VERSION, SQLiteStore
 from tests.local_web import LocalWeb, Reply, article_page
 
 # A wire story as two outlets ran it: another headline, two small edits and a local line
@@ -69,13 +70,13 @@ def draft(origin: str, paragraphs: list[str], **fields: str) -> ArticleDraft:
                         body="\n\n".join(paragraphs), **fields)
 
 
-def stories_of(store: Store) -> dict[str, int]:
+def stories_of(store: SQLiteStore) -> dict[str, int]:
     return dict(store.db.execute("SELECT origin, story_id FROM articles").fetchall())
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(tmp_path / "store")
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    opened = SQLiteStore(tmp_path / "store")
     yield opened
     opened.close()
 
@@ -105,7 +106,7 @@ def test_an_update_under_the_same_headline_is_the_same_story() -> None:
     assert dedupe.headline_key("  Port  STRIKE ") == dedupe.headline_key("Port strike")
 
 
-def test_store_joins_same_headline_updates_only(store: Store) -> None:
+def test_store_joins_same_headline_updates_only(store: SQLiteStore) -> None:
     store.upsert_article(draft("a", WIRE))
     store.upsert_article(draft("update", UPDATED, title="Dockers walk out"))
     assert stories_of(store)["update"] != stories_of(store)["a"]  # too changed on its own
@@ -115,7 +116,7 @@ def test_store_joins_same_headline_updates_only(store: Store) -> None:
 
 def test_migration_to_schema_4_joins_same_headline_updates(tmp_path: Path) -> None:
     data_dir = tmp_path / "store"
-    store = Store(data_dir)
+    store = SQLiteStore(data_dir)
     try:
         store.upsert_article(draft("a", WIRE))
         store.upsert_article(draft("update", UPDATED))
@@ -125,7 +126,7 @@ def test_migration_to_schema_4_joins_same_headline_updates(tmp_path: Path) -> No
             store.db.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
     finally:
         store.close()
-    store = Store(data_dir)
+    store = SQLiteStore(data_dir)
     try:
         stories = stories_of(store)
         assert stories["update"] == stories["a"] != stories["bridge"]
@@ -134,7 +135,7 @@ def test_migration_to_schema_4_joins_same_headline_updates(tmp_path: Path) -> No
         store.close()
 
 
-def test_store_groups_near_duplicates_and_regroups_when_the_head_goes(store: Store) -> None:
+def test_store_groups_near_duplicates_and_regroups_when_the_head_goes(store: SQLiteStore) -> None:
     store.upsert_article(draft("a", WIRE))
     store.upsert_article(draft("copy", WIRE_COPY, title="Rotterdam dockers strike"))
     store.upsert_article(draft("first-half", WIRE[:3]))
@@ -155,7 +156,7 @@ def test_store_groups_near_duplicates_and_regroups_when_the_head_goes(store: Sto
                             "(SELECT id FROM articles)").fetchone()[0] == 0
 
 
-def test_an_edited_article_finds_its_story_again(store: Store) -> None:
+def test_an_edited_article_finds_its_story_again(store: SQLiteStore) -> None:
     store.upsert_article(draft("a", WIRE))
     store.upsert_article(draft("b", WIRE_COPY))
     assert store.upsert_article(draft("b", OTHER)) == "updated"
@@ -167,7 +168,7 @@ def test_an_edited_article_finds_its_story_again(store: Store) -> None:
 def test_migration_from_schema_1_groups_existing_near_duplicates(tmp_path: Path) -> None:
     data_dir = tmp_path / "old"
     data_dir.mkdir()
-    connection = sqlite3.connect(data_dir / Store.FILENAME)
+    connection = sqlite3.connect(data_dir / SQLiteStore.FILENAME)
     for statement in _MIGRATIONS[1]:
         connection.execute(statement)
     connection.execute("INSERT INTO meta VALUES('schema_version', '1')")
@@ -181,7 +182,7 @@ def test_migration_from_schema_1_groups_existing_near_duplicates(tmp_path: Path)
     connection.commit()
     connection.close()
 
-    store = Store(data_dir)
+    store = SQLiteStore(data_dir)
     try:
         assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"
         assert stories_of(store) == {"old-1": 1, "old-2": 2, "old-3": 1}
@@ -266,7 +267,7 @@ def test_a_removed_article_is_never_cited_again(
     question = "Which processors has Huawei decided to focus on?"
     seed = str(samples / "presse-citron-huawei-ai-chips.txt")
     assert _json(cli("ask", question, "--json"))["citations"][0]["origin"] == seed
-    store = Store(data_dir)
+    store = SQLiteStore(data_dir)
     try:
         removed_ids = [r[0] for r in store.db.execute(
             "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id "

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bench.synthetic import Clustered
-from index import vectors
+from index.storage import faiss_index as vectors
 
 DIM = 384
 

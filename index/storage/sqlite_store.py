@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,9 +25,10 @@ import sqlite_utils
 
 from index import dedupe
 from index.article import ArticleDraft
-from index.cache import EmbeddingCache
 from index.chunk import make_passages, split_sentences
-from index.connections import PerThreadDatabase
+from index.storage.connections import PerThreadDatabase
+from index.storage.embedding_cache import EmbeddingCache
+from index.storage.records import PassageRow, StoredArticle, StoredFeed
 
 SCHEMA_VERSION = 4
 
@@ -162,51 +163,16 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-@dataclass(frozen=True, slots=True)
-class StoredArticle:
-    """An article row as the rest of the package sees it."""
-
-    id: int
-    origin: str
-    url: str | None
-    title: str
-    outlet: str | None
-    author: str | None
-    published_at: str | None
-    body: str
-    story_id: int
-    ingested_at: str
-    updated_at: str
+def fts_query(terms: list[str]) -> str:
+    """An FTS5 MATCH expression: any of the terms, each quoted (no FTS syntax leaks in)."""
+    parts = []
+    for term in terms:
+        for piece in re.findall(r"\w+", term):
+            parts.append('"' + piece.replace('"', "") + '"')
+    return " OR ".join(dict.fromkeys(parts))
 
 
-@dataclass(frozen=True, slots=True)
-class StoredFeed:
-    """A followed RSS/Atom feed: `etag`/`modified` are sent with the next poll."""
-
-    url: str
-    title: str | None
-    etag: str | None
-    modified: str | None
-    added_at: str
-    last_polled_at: str | None
-    last_error: str | None
-    items: int = 0  # items handled so far
-
-
-@dataclass(frozen=True, slots=True)
-class PassageRow:
-    """A passage with the metadata of its article needed for search and citations."""
-
-    id: int
-    article_id: int
-    story_id: int
-    seq: int
-    start: int
-    end: int
-    text: str
-
-
-class Store:
+class SQLiteStore:
     """The project's SQLite database: open it once per process and share it."""
 
     FILENAME = "citebot.sqlite"
@@ -597,6 +563,12 @@ class Store:
 
     # -- lexical search ---------------------------------------------------------------
 
+    def lexical_search(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
+        """(passage id, BM25 score — higher is better) of the passages holding any of the
+        terms, best first."""
+        match = fts_query(terms)
+        return self.fts_search(match, limit) if match else []
+
     def fts_search(self, match: str, limit: int) -> list[tuple[int, float]]:
         """(passage id, BM25 score — higher is better) for an FTS5 MATCH expression."""
         try:
@@ -627,8 +599,11 @@ class Store:
             return True
         return row is not None
 
-    def search_titles(self, match: str, limit: int) -> list[int]:
-        """Article ids whose passages match, best first, one per story."""
+    def search_titles(self, terms: list[str], limit: int) -> list[int]:
+        """Article ids whose passages hold any of the terms, best first, one per story."""
+        match = fts_query(terms)
+        if not match:
+            return []
         try:
             rows = self.db.execute(
                 """WITH m AS MATERIALIZED (

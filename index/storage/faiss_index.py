@@ -152,6 +152,27 @@ def search(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[int, flo
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
 
+class FaissVectorIndex:
+    """A loaded FAISS index as the question path sees it (`index.storage.VectorIndex`)."""
+
+    def __init__(self, index: faiss.Index) -> None:
+        self.raw = index
+
+    def __len__(self) -> int:
+        return int(self.raw.ntotal)
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(passage id, cosine similarity) of the `k` nearest passages, nearest first."""
+        return search(self.raw, query, k)
+
+    def vector(self, passage_id: int) -> np.ndarray | None:
+        """The stored vector of a passage, or None when the index has none for it."""
+        try:
+            return self.raw.reconstruct(passage_id)
+        except RuntimeError:
+            return None
+
+
 @contextmanager
 def _one_openmp_thread() -> Iterator[None]:
     """FAISS on one OpenMP thread for the calling thread, restored afterwards."""

@@ -1,0 +1,1 @@
+"""Answering a question: retrieve, rank stories, choose sentences, abstain, compose."""

@@ -1,0 +1,53 @@
+"""The records storage hands out: an article, a passage, a followed feed.
+
+Plain frozen dataclasses, the same whichever backend stores them, so the question path and
+the bot never see a database row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article row as the rest of the package sees it."""
+
+    id: int
+    origin: str
+    url: str | None
+    title: str
+    outlet: str | None
+    author: str | None
+    published_at: str | None
+    body: str
+    story_id: int
+    ingested_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFeed:
+    """A followed RSS/Atom feed: `etag`/`modified` are sent with the next poll."""
+
+    url: str
+    title: str | None
+    etag: str | None
+    modified: str | None
+    added_at: str
+    last_polled_at: str | None
+    last_error: str | None
+    items: int = 0  # items handled so far
+
+
+@dataclass(frozen=True, slots=True)
+class PassageRow:
+    """A passage with the metadata of its article needed for search and citations."""
+
+    id: int
+    article_id: int
+    story_id: int
+    seq: int
+    start: int
+    end: int
+    text: str
