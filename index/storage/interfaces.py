@@ -26,6 +26,10 @@ class VectorIndex(Protocol):
         """(passage id, cosine) of the `k` nearest passages, nearest first."""
         ...
 
+    def ids(self) -> list[int]:
+        """The id of every passage that has a vector."""
+        ...
+
     def vector(self, passage_id: int) -> np.ndarray | None:
         """The stored vector of a passage (None when it has none)."""
         ...
