@@ -172,6 +172,10 @@ class FaissVectorIndex:
         except RuntimeError:
             return None
 
+    def ids(self) -> np.ndarray:
+        """The passage id of every vector (int64), in the order they were added."""
+        return faiss.vector_to_array(self.raw.id_map)
+
 
 @contextmanager
 def _one_openmp_thread() -> Iterator[None]:
