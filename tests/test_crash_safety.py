@@ -22,7 +22,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import faiss
 import numpy as np
 import pytest
 from click.testing import Result
@@ -72,8 +71,8 @@ def snapshot(data_dir: Path) -> dict:
             "SELECT a.origin, p.seq, p.text FROM passages p JOIN articles a "
             "ON a.id = p.article_id"))
         index = library.live_index()
-        ids = sorted(faiss.vector_to_array(index.id_map).tolist())
-        assert len(ids) == len(set(ids)) == index.ntotal, "a passage has two vectors"
+        ids = sorted(index.ids().tolist())
+        assert len(ids) == len(set(ids)) == len(index), "a passage has two vectors"
         assert ids == passages, "live passages and index vectors differ"
         return {"articles": articles, "texts": texts}
     finally:
@@ -270,7 +269,7 @@ def test_questions_are_answered_during_a_real_reindex(baseline: dict) -> None:
         assert len(answered) >= 2
         assert writer.stats()["articles"] == 11 + 40
         assert "Chennai" in reader.ask("Where will BMW open a plant?").answer
-        ids = faiss.vector_to_array(reader.live_index().id_map)
+        ids = reader.live_index().ids()
         assert np.array_equal(np.sort(ids), np.array(
             sorted(r[0] for r in reader.store.db.execute("SELECT id FROM passages"))))
     finally:

@@ -40,9 +40,9 @@ def test_sentence_mean_embeds_each_text_once_and_still_answers(samples: Path,
     assert library.cache.keys(library.settings.model) == set()  # no passage was embedded
     index = library.live_index()
     ids, _keys = library.store.passage_keys()
-    assert index.ntotal == len(ids) > 0
+    assert len(index) == len(ids) > 0
     for passage_id in ids:
-        np.testing.assert_allclose(index.reconstruct(int(passage_id)),
+        np.testing.assert_allclose(index.vector(int(passage_id)),
                                    _mean_of_sentences(library, int(passage_id)), atol=1e-5)
     assert library.stats()["passage_vectors"] == "sentence-mean"
     answer = library.ask("What annual sales figure in Asia is BMW aiming for?")
@@ -60,11 +60,11 @@ def test_changing_the_setting_takes_effect_at_the_next_reindex(samples: Path,
     ids, keys = embedded.store.passage_keys()
     passage_vectors = embedded.cache.fill(embedded.settings.model, keys, 384)
     index = embedded.live_index()
-    np.testing.assert_allclose(index.reconstruct(int(ids[0])), passage_vectors[0], atol=1e-6)
+    np.testing.assert_allclose(index.vector(int(ids[0])), passage_vectors[0], atol=1e-6)
     assert embedded.stats()["passage_vectors"] == "embedded"
     back = Library(Settings(data_dir=data_dir))
     assert back.reindex().embedded == 0
-    np.testing.assert_allclose(back.live_index().reconstruct(int(ids[0])),
+    np.testing.assert_allclose(back.live_index().vector(int(ids[0])),
                                _mean_of_sentences(back, int(ids[0])), atol=1e-5)
 
 
