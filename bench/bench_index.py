@@ -85,7 +85,7 @@ def save_vectors(library: Library, questions: list, path: Path) -> None:
     from index.storage.sqlite_store import sentence_model
 
     index = library.live_index()
-    inner = faiss.downcast_index(index.index)
+    inner = faiss.downcast_index(index.raw.index)
     passages = inner.reconstruct_n(0, inner.ntotal)
     keys = [key for key, _text in library.store.sentence_keys()]
     dim = passages.shape[1]
@@ -110,7 +110,7 @@ def dense_baseline(library: Library, questions: list, corpus: Path) -> dict[str,
     for question in questions:
         started = time.perf_counter()
         query = library.embedder.embed_query(question.question)
-        found = vectors.search(index, query, 50)
+        found = index.search(query, 50)
         latencies.append((time.perf_counter() - started) * 1000)
         passages = library.store.passages(pid for pid, _ in found)
         stories: list[int] = []
@@ -119,9 +119,9 @@ def dense_baseline(library: Library, questions: list, corpus: Path) -> dict[str,
                 stories.append(passages[pid].story_id)
         if question.article is None:
             continue
-        row = library.store.db.execute("SELECT story_id FROM articles WHERE origin=?",
-                                       [str(corpus / question.article)]).fetchone()
-        gold = row[0]
+        gold_article = library.store.article_by_origin(str(corpus / question.article))
+        assert gold_article is not None, question.article
+        gold = gold_article.story_id
         ranks.append(stories.index(gold) + 1 if gold in stories[:10] else None)
         top_text = passages[found[0][0]].text if found else ""
         spans.append(" ".join((question.answer or "").split()).lower()
@@ -254,7 +254,7 @@ def main() -> None:
         questions = load_questions(args.questions)
         result["baseline_dense"] = dense_baseline(library, questions, corpus)
         result["product"] = product_run(library, questions, corpus)
-        result["vector_index"] = vectors.describe(library.live_index())
+        result["vector_index"] = vectors.describe(library.live_index().raw)
         if default:
             result["quality_torch_queries"] = torch_query_check(library, questions, corpus)
         if args.save_vectors:
