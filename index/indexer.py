@@ -94,20 +94,21 @@ class Indexer:
         Under the write lock and in one store transaction: the step changes the store,
         then, if it says so, what the cache lacks is embedded (everything with `full`) and
         a new index generation is written and recorded as live; the transaction commits;
-        index files no longer live are removed. `report` may hold what happened before
-        (skipped URLs), `started` when the work began (before fetching), for its seconds.
+        after a new generation, the index files no longer live are removed. `report` may
+        hold what happened before (skipped URLs), `started` when the work began (before
+        fetching), for its seconds.
         """
         with self._lock:
             started = time.perf_counter() if started is None else started
             report = IngestReport() if report is None else report
             with self.store.transaction():
-                reindex = step(report)
+                needs_index = step(report)
                 crash_point("stored")
-                if reindex:
+                if needs_index:
                     self._update_index(report, progress, full=full)
                 report.seconds = time.perf_counter() - started
             crash_point("committed")
-            if reindex:
+            if needs_index:
                 self.generations.remove_stale()
         return report
 
