@@ -100,8 +100,8 @@ def main() -> None:
             if run < args.repeat - 1:
                 library.close()
         off_seconds, on_seconds = min(off_runs), min(on_runs)
-        rows = library.store.db.execute(
-            "SELECT id, body, body_hash, story_id, origin, title FROM articles").fetchall()
+        rows = [(a.id, a.body, library.store.text_identity(a.id), a.story_id, a.origin,
+                 a.title) for a in library.store.all_articles()]
         started = time.perf_counter()
         for _id, body, _hash, _story, _origin, title in rows:
             dedupe.Fingerprint.of(body, title)

@@ -119,9 +119,9 @@ def dense_baseline(library: Library, questions: list, corpus: Path) -> dict[str,
                 stories.append(passages[pid].story_id)
         if question.article is None:
             continue
-        row = library.store.db.execute("SELECT story_id FROM articles WHERE origin=?",
-                                       [str(corpus / question.article)]).fetchone()
-        gold = row[0]
+        gold_article = library.store.article_by_origin(str(corpus / question.article))
+        assert gold_article is not None, question.article
+        gold = gold_article.story_id
         ranks.append(stories.index(gold) + 1 if gold in stories[:10] else None)
         top_text = passages[found[0][0]].text if found else ""
         spans.append(" ".join((question.answer or "").split()).lower()

@@ -177,21 +177,17 @@ def evaluate(library: Library, questions: list[Question], corpus_root: Path,
     root = corpus_root.resolve()
     report = Report()
 
-    def story_of_article(article_id: int) -> str | None:
-        row = library.store.db.execute("SELECT body_hash FROM articles WHERE id=?",
-                                       [article_id]).fetchone()
-        return row[0] if row else None
+    story_of_article = library.store.text_identity  # copies of one text are one story
 
     for question in questions:
         gold_story, gold_article = None, None
         if question.article:
             origin = str(root / question.article)
-            row = library.store.db.execute(
-                "SELECT body_hash, id FROM articles WHERE origin=?", [origin]).fetchone()
-            if row is None:
+            gold = library.store.article_by_origin(origin)
+            if gold is None:
                 raise ValueError(f"gold article {question.article} is not in the collection "
                                  f"(looked for {origin}); ingest {root} first")
-            gold_story, gold_article = str(row[0]), int(row[1])
+            gold_story, gold_article = story_of_article(gold.id), gold.id
         answer = library.ask(question.question)
         span_found = bool(question.answer) and not answer.abstained and (
             _squash(question.answer or "") in _squash(answer.answer))

@@ -6,7 +6,7 @@ changed since the last poll (by key and content hash), and the article of each s
 its web page fetched with `index.fetch.fetch_article` (so every item link passes the same
 safety checks as an admin's URL), the feed's own metadata filling what the page lacks, or,
 when the page can't be fetched or holds no article, the item's summary as the body. It
-stores nothing: `Library.refresh` writes the results under its write lock.
+stores nothing: `Indexer.refresh` writes the results under its write lock.
 """
 
 from __future__ import annotations

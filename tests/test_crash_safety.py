@@ -71,7 +71,7 @@ def snapshot(data_dir: Path) -> dict:
             "SELECT a.origin, p.seq, p.text FROM passages p JOIN articles a "
             "ON a.id = p.article_id"))
         index = library.live_index()
-        ids = sorted(index.ids())
+        ids = sorted(index.ids().tolist())
         assert len(ids) == len(set(ids)) == len(index), "a passage has two vectors"
         assert ids == passages, "live passages and index vectors differ"
         return {"articles": articles, "texts": texts}
@@ -269,7 +269,7 @@ def test_questions_are_answered_during_a_real_reindex(baseline: dict) -> None:
         assert len(answered) >= 2
         assert writer.stats()["articles"] == 11 + 40
         assert "Chennai" in reader.ask("Where will BMW open a plant?").answer
-        ids = np.array(reader.live_index().ids())
+        ids = reader.live_index().ids()
         assert np.array_equal(np.sort(ids), np.array(
             sorted(r[0] for r in reader.store.db.execute("SELECT id FROM passages"))))
     finally:

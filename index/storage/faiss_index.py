@@ -165,16 +165,16 @@ class FaissVectorIndex:
         """(passage id, cosine similarity) of the `k` nearest passages, nearest first."""
         return search(self.raw, query, k)
 
-    def ids(self) -> list[int]:
-        """The id of every passage that has a vector, in the index's order."""
-        return faiss.vector_to_array(self.raw.id_map).tolist()
-
     def vector(self, passage_id: int) -> np.ndarray | None:
         """The stored vector of a passage, or None when the index has none for it."""
         try:
             return self.raw.reconstruct(passage_id)
         except RuntimeError:
             return None
+
+    def ids(self) -> np.ndarray:
+        """The passage id of every vector (int64), in the order they were added."""
+        return faiss.vector_to_array(self.raw.id_map)
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""The records storage hands out: an article, a passage, a followed feed.
+"""The records storage hands out: an article, a passage, a followed feed, the state of the
+vector index.
 
 Plain frozen dataclasses, the same whichever backend stores them, so the question path and
 the bot never see a database row.
@@ -51,3 +52,27 @@ class PassageRow:
     start: int
     end: int
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRecord:
+    """What the store records of the live vector index (empty before the first)."""
+
+    generation: int = 0
+    model: str | None = None
+    dim: int | None = None
+    vectors: int = 0
+    passage_vectors: str | None = None  # how its vectors were made
+    last_reindex: str | None = None  # when it was made live (ISO-8601 UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenIndex:
+    """A vector index written aside and not yet live: its generation, where it is (a file
+    name, for FAISS), its vectors' count and dimension, and a checksum of what was written."""
+
+    generation: int
+    name: str
+    vectors: int
+    dim: int
+    checksum: str

@@ -25,7 +25,9 @@ import sqlite_utils
 
 from index import dedupe
 from index.article import ArticleDraft
-from index.chunk import make_passages, split_sentences
+from index.chunk import make_passages
+from index.embedding_inputs import embed_input, sentence_inputs, text_key
+from index.embedding_inputs import sentence_model as sentence_model  # re-exported
 from index.storage.connections import PerThreadDatabase
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.records import PassageRow, StoredArticle, StoredFeed
@@ -137,30 +139,14 @@ _MIGRATION_STEPS: dict[int, Callable[[sqlite_utils.Database, Path], object]] = {
 }
 
 
+# The columns of a `StoredArticle`, in its field order.
+_ARTICLE_COLUMNS = ("id, origin, url, title, outlet, author, published_at, body, story_id, "
+                    "ingested_at, updated_at")
+
+
 def utc_now() -> str:
     """The current time as an ISO-8601 UTC string, to the second."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-def embed_input(title: str, passage_text: str) -> str:
-    """The text the model embeds for a passage: the headline as context, then the passage."""
-    return f"{title}\n{passage_text}" if title else passage_text
-
-
-def sentence_model(model: str) -> str:
-    """The cache namespace of sentence vectors (headline + one sentence) for `model`."""
-    return f"{model}|sentence"
-
-
-def sentence_inputs(title: str, body: str) -> list[tuple[int, int, str]]:
-    """(start, end, embed input) of every sentence of an article, headline as context."""
-    return [(s.start, s.end, embed_input(title, body[s.start : s.end]))
-            for s in split_sentences(body)]
-
-
-def text_key(text: str) -> str:
-    """The embedding-cache key of an input text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def fts_query(terms: list[str]) -> str:
@@ -451,8 +437,7 @@ class SQLiteStore:
 
     def article(self, article_id: int) -> StoredArticle | None:
         row = self.db.execute(
-            """SELECT id, origin, url, title, outlet, author, published_at, body, story_id,
-                      ingested_at, updated_at FROM articles WHERE id=?""",
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id=?",
             [article_id],
         ).fetchone()
         return StoredArticle(*row) if row else None
@@ -463,11 +448,28 @@ class SQLiteStore:
             return {}
         marks = ",".join("?" * len(wanted))
         rows = self.db.execute(
-            f"""SELECT id, origin, url, title, outlet, author, published_at, body, story_id,
-                       ingested_at, updated_at FROM articles WHERE id IN ({marks})""",
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})",
             wanted,
         )
         return {row[0]: StoredArticle(*row) for row in rows}
+
+    def article_by_origin(self, origin: str) -> StoredArticle | None:
+        """The article stored from `origin`, if any."""
+        row = self.db.execute("SELECT id FROM articles WHERE origin=?", [origin]).fetchone()
+        return self.article(row[0]) if row else None
+
+    def text_identity(self, article_id: int) -> str | None:
+        """The hash of the article's body with whitespace normalised: equal for copies of
+        the same text (None for an unknown id)."""
+        row = self.db.execute("SELECT body_hash FROM articles WHERE id=?",
+                              [article_id]).fetchone()
+        return str(row[0]) if row else None
+
+    def all_articles(self) -> Iterator[StoredArticle]:
+        """Every article, by id."""
+        rows = self.db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY id")
+        for row in rows:
+            yield StoredArticle(*row)
 
     def story_members(self, story_id: int) -> list[StoredArticle]:
         ids = [r[0] for r in self.db.execute("SELECT id FROM articles WHERE story_id=?",

@@ -1,0 +1,69 @@
+"""What a write reports: `Progress` while it runs, an `IngestReport` when it is done.
+
+Plain records shared by the indexer (which fills them), the CLI and the bot (which show
+them); nothing here reads or writes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Progress:
+    """Where a long operation is: `stage` is "reading", "embedding" or "indexing"."""
+
+    stage: str
+    done: int
+    total: int
+    articles_seen: int = 0
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.done / self.total if self.total else 100.0
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What an ingest, reindex, refresh or removal did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    embedded: int = 0  # passages embedded (not found in the cache)
+    embedded_sentences: int = 0  # sentences embedded for answer selection
+    vectors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated + self.removed
+
+    @property
+    def articles_seen(self) -> int:
+        """Articles read so far, changed or not (for progress reports)."""
+        return self.added + self.updated + self.unchanged
+
+    def merge(self, other: IngestReport) -> None:
+        """Add `other`'s counts to this report (`vectors`: the later index's size)."""
+        for name in ("added", "updated", "unchanged", "removed", "embedded",
+                     "embedded_sentences", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.skipped.extend(other.skipped)
+        self.vectors = other.vectors or self.vectors
+
+    def count(self, outcome: str) -> None:
+        """Count one `upsert_article` outcome: "added", "updated" or "unchanged"."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def summary(self) -> str:
+        line = (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"removed {self.removed}, skipped {len(self.skipped)}")
+        return (f"{line}; embedded {self.embedded} passages and {self.embedded_sentences} "
+                f"sentences; {self.seconds:.1f} s")
