@@ -357,9 +357,9 @@ def serve(ctx: click.Context, env_file: Path, **flags: object) -> None:
     """Run the Telegram bot (long polling, or a webhook with --webhook-url)."""
     import os
 
+    from bot.app import StartupError
+    from bot.app import serve as serve_bot
     from bot.config import BotConfig, ConfigError, read_env_file
-    from bot.telegram_bot import StartupError
-    from bot.telegram_bot import serve as serve_bot
 
     try:
         file_values = read_env_file(env_file)
