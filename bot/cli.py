@@ -1,14 +1,14 @@
 """The `citebot` command line: one subcommand per capability of `index.library.Library`.
 
-`ingest`, `reindex`, `ask`, `stats`, `remove`, `feeds add|list|remove` and `refresh` mirror
-the Library's methods one to one; `serve` starts the Telegram bot. Human-readable output by
-default, `--json` for machines.
+`ingest`, `reindex`, `ask`, `search`, `latest`, `stats`, `remove`, `feeds add|list|remove` and
+`refresh` mirror the Library's methods one to one, deciding what a target or a date means by
+the same rules as the bot (`index.targets`, `index.filters`); `serve` starts the Telegram
+bot. Human-readable output by default, `--json` for machines.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -20,8 +20,17 @@ import click
 from index.answer import Answer
 from index.config import Settings, SettingsError
 from index.embed import ModelError
+from index.filters import (
+    DATE_FORMATS,
+    BackwardsRange,
+    DateRange,
+    UnreadableDate,
+    date_range,
+)
 from index.library import IngestReport, Library, NotIndexedError, Progress, ProgressCallback
+from index.storage import StoredArticle
 from index.storage.faiss_index import IndexFileError
+from index.targets import is_web_address, removal_candidates
 
 
 def _open_library(ctx: click.Context) -> Library:
@@ -100,9 +109,6 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
     click.echo(report.summary())
 
 
-_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-
-
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--no-index", is_flag=True, help="Only store the articles; embed later.")
@@ -117,8 +123,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool, as_json: 
     story (tracking parameters, AMP, http/https) give one article. Exits non-zero only if
     nothing could be ingested."""
     library = _open_library(ctx)
-    urls = [p for p in paths if _URL.match(p)]
-    files = [p for p in paths if not _URL.match(p)]
+    urls = [p for p in paths if is_web_address(p)]
+    files = [p for p in paths if not is_web_address(p)]
     report = IngestReport()
     with _progress_bar() as progress:
         if urls:
@@ -145,6 +151,22 @@ def reindex(ctx: click.Context, full: bool, as_json: bool) -> None:
     _print_report(report, as_json)
 
 
+SINCE_HELP = "Only articles published on or after this date (YYYY-MM-DD, YYYY-MM or YYYY)."
+UNTIL_HELP = "Only articles published on or before this date (YYYY-MM-DD, YYYY-MM or YYYY)."
+
+
+def _date_range(since: str | None, until: str | None) -> DateRange:
+    """--since/--until checked by the date rules the bot's since:/until: follow."""
+    try:
+        return date_range(since, until)
+    except UnreadableDate as error:
+        raise click.BadParameter(f"{error.value!r} is not a date: write {DATE_FORMATS}",
+                                 param_hint=f"--{error.bound}") from None
+    except BackwardsRange as error:
+        raise click.UsageError(f"--since {error.since} is after --until {error.until}"
+                               ) from None
+
+
 def _format_answer(answer: Answer) -> str:
     lines = [answer.answer]
     if answer.citations:
@@ -162,8 +184,8 @@ def _format_answer(answer: Answer) -> str:
 @main.command()
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Only articles published on or before this date (YYYY-MM-DD).")
+@click.option("--since", help=SINCE_HELP)
+@click.option("--until", help=UNTIL_HELP)
 @click.pass_context
 def ask(ctx: click.Context, question: str | None, as_json: bool, since: str | None,
         until: str | None) -> None:
@@ -171,18 +193,73 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, since: str | No
 
     Without QUESTION, reads one question per line from stdin and writes one JSON line per
     question (the model is loaded once)."""
+    dates = _date_range(since, until)
     library = _open_library(ctx)
     if question is None:
         for line in sys.stdin:
             if line.strip():
-                answer = library.ask(line.strip(), since=since, until=until)
+                answer = library.ask(line.strip(), since=dates.since, until=dates.until)
                 click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         return
     if not question.strip():
         raise click.UsageError("the question is empty")
-    answer = library.ask(question, since=since, until=until)
+    answer = library.ask(question, since=dates.since, until=dates.until)
     click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if as_json
                else _format_answer(answer))
+
+
+def _article_record(article: StoredArticle) -> dict[str, object]:
+    """An article for --json: everything but its body."""
+    return {"id": article.id, "title": article.title, "outlet": article.outlet,
+            "author": article.author, "published_at": article.published_at,
+            "url": article.url, "origin": article.origin, "story_id": article.story_id,
+            "ingested_at": article.ingested_at}
+
+
+def _print_articles(articles: list[StoredArticle], as_json: bool, empty: str) -> None:
+    """Numbered `headline · outlet · date` lines with the URL or origin beneath, or JSON."""
+    if as_json:
+        click.echo(json.dumps([_article_record(a) for a in articles], ensure_ascii=False,
+                              indent=2))
+        return
+    if not articles:
+        click.echo(empty)
+    for number, article in enumerate(articles, start=1):
+        date = (article.published_at or "")[:10] or f"added {article.ingested_at[:10]}"
+        meta = " · ".join(x for x in (article.title or "Untitled", article.outlet, date) if x)
+        click.echo(f"{number}. {meta}")
+        click.echo(f"    {article.url or article.origin}")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="At most this many articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.pass_context
+def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
+    """The articles whose words match QUERY, best first, one per story (the bot's
+    /search)."""
+    if not query.strip():
+        raise click.UsageError("the query is empty")
+    found = _open_library(ctx).search_articles(query, limit)
+    _print_articles(found, as_json, f"no articles match {query!r}")
+
+
+@main.command()
+@click.argument("count", metavar="[N]", type=click.IntRange(min=1), default=10,
+                required=False)
+@click.option("--since", help=SINCE_HELP)
+@click.option("--until", help=UNTIL_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.pass_context
+def latest(ctx: click.Context, count: int, since: str | None, until: str | None,
+           as_json: bool) -> None:
+    """The N newest stories (default 10), newest first, optionally only those published
+    in a date range (the bot's /latest)."""
+    dates = _date_range(since, until)
+    articles = _open_library(ctx).latest(count, since=dates.since, until=dates.until)
+    _print_articles(articles, as_json, "no articles" + (" in that date range" if dates else ""))
 
 
 @main.command()
@@ -206,8 +283,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 def remove(ctx: click.Context, origin: str) -> None:
     """Delete the article stored under ORIGIN (a file path or URL) with its vectors."""
     library = _open_library(ctx)
-    candidates = [origin, str(Path(origin).resolve())]
-    if not any(library.remove(c) for c in candidates):
+    if not any(library.remove(c) for c in removal_candidates(origin)):
         raise click.ClickException(f"no article with origin {origin}")
     click.echo(f"removed {origin}")
 
@@ -357,9 +433,9 @@ def serve(ctx: click.Context, env_file: Path, **flags: object) -> None:
     """Run the Telegram bot (long polling, or a webhook with --webhook-url)."""
     import os
 
+    from bot.app import StartupError
+    from bot.app import serve as serve_bot
     from bot.config import BotConfig, ConfigError, read_env_file
-    from bot.telegram_bot import StartupError
-    from bot.telegram_bot import serve as serve_bot
 
     try:
         file_values = read_env_file(env_file)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from index.answer import Answer, Citation
+from index.filters import BackwardsRange, DateFilterError, UnreadableDate
 from index.library import IngestReport, Progress
 from index.storage import StoredArticle, StoredFeed
 
@@ -40,30 +41,6 @@ EXAMPLE_QUESTIONS = (
     "Why did China close thousands of net cafes?",
     "What kind of AI chips does Huawei want to focus on?",
 )
-USAGE = {
-    "ask": "/ask QUESTION — answer a question from the articles, with sources; start it "
-           "with since:YYYY-MM-DD and/or until:YYYY-MM-DD to use only the articles "
-           "published in that range",
-    "source": "/source N — show the exact quote behind source [N] of my last answer "
-              "(reply to an older answer to look up one of its sources)",
-    "search": "/search WORDS — list the articles that mention these words",
-    "latest": "/latest [N] [since:YYYY-MM-DD] [until:YYYY-MM-DD] — the newest articles "
-              "(default 10, at most 50), optionally only those published in that range",
-    "help": "/help — what I can do",
-    "start": "/start — hello and how to ask",
-    "reindex": "/reindex [full] — re-read every source and rebuild the index "
-               "(full: re-embed everything)",
-    "add": "/add PATH_OR_URL — add a file, a folder or a web article",
-    "stats": "/stats — articles, passages, model and last reindex",
-    "feeds": "/feeds [add URL | remove URL] — list the followed RSS/Atom feeds, follow a "
-             "new one, or stop following one (its articles stay)",
-    "refresh": "/refresh — poll the followed feeds now and add their new and changed "
-               "articles",
-    "remove": "/remove ORIGIN_OR_URL — delete one article (its URL, or its origin as the "
-              "CLI shows it) so that it is no longer cited",
-}
-PUBLIC_COMMANDS = ("ask", "source", "search", "latest", "help")
-ADMIN_COMMANDS = ("stats", "reindex", "add", "feeds", "refresh", "remove")
 DATE_FORMAT_HINT = ("Write dates as YYYY-MM-DD (or YYYY-MM, YYYY), e.g. "
                     "since:2024-01-01 until:2024-12-31.")
 ALSO_REPORTED_SHOWN = 5
@@ -393,8 +370,9 @@ def render_start(first_name: str | None) -> str:
     )
 
 
-def render_help(*, is_admin: bool) -> str:
-    commands = PUBLIC_COMMANDS + (ADMIN_COMMANDS if is_admin else ())
+def render_help(usages: Sequence[str], *, admin_commands: Sequence[str] = ()) -> str:
+    """How to ask, example questions, then one usage line per command (`usages`, from the
+    command registry); `admin_commands` (shown to admins) are named as admin-only."""
     lines = [
         "<b>Ask me about the news articles I have.</b>",
         "In a private chat, any message is a question. In a group, mention me, reply to "
@@ -406,18 +384,16 @@ def render_help(*, is_admin: bool) -> str:
         *(f"• {escape(q)}" for q in EXAMPLE_QUESTIONS),
         "",
         "<b>Commands</b>",
-        *(escape(USAGE[c]) for c in commands),
+        *(escape(usage) for usage in usages),
     ]
-    if is_admin:
-        names = ", ".join(ADMIN_COMMANDS[:-1]) + " and " + ADMIN_COMMANDS[-1]
+    if admin_commands:
+        names = ", ".join(admin_commands[:-1]) + " and " + admin_commands[-1]
         lines.append(f"<i>({names} are for admins only)</i>")
     return "\n".join(lines)
 
 
-def render_usage(command: str) -> str:
-    usage = USAGE.get(command)
-    if usage is None:
-        return render_unknown_command(command)
+def render_usage(usage: str) -> str:
+    """`usage` is the command's line in the registry: "/name ARGS — what it does"."""
     return f"Usage: {escape(usage)}"
 
 
@@ -613,9 +589,21 @@ def render_no_feeds() -> str:
     return "I'm not following any feeds, so there is nothing to refresh: /feeds add URL."
 
 
-def render_date_usage(problem: str, command: str = "ask") -> str:
-    """A malformed since:/until: filter: what is wrong, how to write it, the usage."""
-    return f"{escape(problem)} {escape(DATE_FORMAT_HINT)}\n\n{render_usage(command)}"
+def render_date_problem(error: DateFilterError) -> str:
+    """What is wrong with a since:/until: filter, in the bot's words."""
+    if isinstance(error, BackwardsRange):
+        return f"since:{error.since} is after until:{error.until}."
+    if isinstance(error, UnreadableDate):
+        shown = shorten(error.value, 40) if error.value else " (no date given)"
+        return f"I couldn't read the date in {error.bound}:{shown}."
+    return str(error)
+
+
+def render_date_usage(error: DateFilterError, usage: str) -> str:
+    """A malformed since:/until: filter: what is wrong, how to write it, the command's
+    usage (its registry line)."""
+    return (f"{escape(render_date_problem(error))} {escape(DATE_FORMAT_HINT)}\n\n"
+            f"{render_usage(usage)}")
 
 
 def render_date_note(since: str | None, until: str | None) -> str | None:

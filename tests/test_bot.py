@@ -30,10 +30,10 @@ import pytest
 from click.testing import CliRunner
 from telegram.ext import Application
 
+from bot.app import build_application, webhook_options
 from bot.chatlog import ChatLog
 from bot.cli import main
 from bot.config import BotConfig, ConfigError, WebhookConfig
-from bot.telegram_bot import build_application, webhook_options
 from index.config import Settings
 from index.library import Library
 from tests.conftest import PROJECT, SAMPLES

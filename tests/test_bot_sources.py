@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from bot.app import REFRESH_JOB_NAME, build_application
 from bot.cli import main
 from bot.config import BotConfig, ConfigError
-from bot.telegram_bot import REFRESH_JOB_NAME, build_application
 from index.config import Settings
 from index.library import Library
 from tests import test_bot

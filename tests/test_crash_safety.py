@@ -280,7 +280,7 @@ def test_questions_are_answered_during_a_real_reindex(baseline: dict) -> None:
 
 
 def test_the_bot_rebuilds_a_damaged_index_before_serving(baseline: dict) -> None:
-    from bot.telegram_bot import warn_if_not_indexed
+    from bot.app import warn_if_not_indexed
 
     _articles, store = _fresh_copy(baseline, "bot-startup")
     next(store.glob("vectors-*.faiss")).write_bytes(b"not a faiss index")

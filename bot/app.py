@@ -1,6 +1,8 @@
-"""Wiring of the Telegram bot: `build_application` connects the handlers of `bot.handlers`
-to python-telegram-bot (rate limiter, defaults, commands menu, error handler, the repeating
-feed refresh job), and `serve` runs it by long polling or as a webhook.
+"""Wiring of the Telegram bot: `build_application` makes the python-telegram-bot
+Application (rate limiter, defaults, the typed context, the shared services), adds the
+handler table built from the command registry (`bot.commands`) behind the access gate,
+publishes the command menu, and schedules the repeating feed refresh; `serve` runs it by
+long polling or as a webhook.
 
 This module also owns the logging guard: the bot token (and webhook secret) is redacted
 from every log record — message, arguments and traceback — because PTB and httpx put
@@ -13,7 +15,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
@@ -27,11 +29,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
 from bot.access import AccessPolicy
 from bot.chatlog import ChatLog
+from bot.commands import COMMANDS, CommandRegistry
 from bot.config import BotConfig, WebhookConfig
-from bot.handlers import BotServices
+from bot.context import CONTEXT_TYPES, SERVICES_KEY, BotServices
+from bot.handlers.access import access_gate
+from bot.handlers.asking import on_other_message, on_text
+from bot.handlers.browsing import unknown_command
+from bot.handlers.citations import on_citation_button
+from bot.handlers.errors import on_error
+from bot.handlers.jobs import JobRunner, scheduled_refresh
 from bot.ratelimit import QuestionRateLimiter
 from index.config import Settings
 from index.library import Library, NotIndexedError
@@ -44,16 +52,6 @@ CONCURRENT_UPDATES = 8
 FIRST_REFRESH_DELAY = 60.0  # seconds after start of the first scheduled feed refresh
 REFRESH_JOB_NAME = "citebot-feed-refresh"
 REDACTED = "[redacted]"
-# The menu everyone sees: the admin commands (stats, reindex, add, feeds, refresh, remove)
-# are left out of it on purpose; /help lists them to admins.
-BOT_COMMANDS = [
-    BotCommand("ask", "Ask a question about the articles"),
-    BotCommand("source", "Show the quote behind source N of an answer"),
-    BotCommand("search", "Find articles that mention some words"),
-    BotCommand("latest", "The newest articles"),
-    BotCommand("help", "What I can do, with example questions"),
-    BotCommand("start", "Hello and how to ask"),
-]
 
 
 class StartupError(RuntimeError):
@@ -65,7 +63,8 @@ class StartupError(RuntimeError):
 # --------------------------------------------------------------------------------------
 
 
-def build_application(config: BotConfig, library: Library) -> Application:
+def build_application(config: BotConfig, library: Library,
+                      commands: CommandRegistry = COMMANDS) -> Application:
     """A ready-to-start PTB Application for `library`, configured by `config`."""
     install_log_redaction(config.secrets())
     application = (
@@ -76,19 +75,22 @@ def build_application(config: BotConfig, library: Library) -> Application:
         .rate_limiter(AIORateLimiter(max_retries=config.max_retries))
         .defaults(Defaults(parse_mode=ParseMode.HTML,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .context_types(CONTEXT_TYPES)
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(set_bot_commands)
         .post_shutdown(close_chat_log)
         .build()
     )
-    application.bot_data["services"] = BotServices(
+    application.bot_data[SERVICES_KEY] = BotServices(
         config=config,
         library=library,
         chatlog=ChatLog(library.settings.data_dir),
         limiter=QuestionRateLimiter(config.questions_per_window, config.rate_window_seconds),
         access=AccessPolicy.from_config(config),
+        jobs=JobRunner(library, config.progress_interval),
+        commands=commands,
     )
-    add_handlers(application)
+    add_handlers(application, commands)
     schedule_feed_refresh(application, config)
     return application
 
@@ -105,51 +107,48 @@ def schedule_feed_refresh(application: Application, config: BotConfig) -> None:
                        "are refreshed only by /refresh")
         return
     application.job_queue.run_repeating(
-        handlers.scheduled_refresh, interval=seconds, first=min(seconds, FIRST_REFRESH_DELAY),
+        scheduled_refresh, interval=seconds, first=min(seconds, FIRST_REFRESH_DELAY),
         name=REFRESH_JOB_NAME)
 
 
-def add_handlers(application: Application) -> None:
-    """The access gate first (group -1), then commands, plain text, the catch-all for
-    unknown commands, and a hint for non-text messages in private chats."""
+def add_handlers(application: Application, commands: CommandRegistry) -> None:
+    """The access gate first (group -1), then one handler per command of the registry,
+    citation buttons, plain text, the catch-all for unknown commands, and a hint for
+    non-text messages in private chats."""
     new_messages = filters.UpdateType.MESSAGE
-    application.add_handler(TypeHandler(Update, handlers.access_gate), group=-1)
-    commands = {
-        "start": handlers.start_command,
-        "help": handlers.help_command,
-        "ask": handlers.ask_command,
-        "source": handlers.source_command,
-        "search": handlers.search_command,
-        "latest": handlers.latest_command,
-        "stats": handlers.stats_command,
-        "reindex": handlers.reindex_command,
-        "add": handlers.add_command,
-        "feeds": handlers.feeds_command,
-        "refresh": handlers.refresh_command,
-        "remove": handlers.remove_command,
-    }
-    for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=new_messages))
-    application.add_handler(CallbackQueryHandler(handlers.on_citation_button, pattern=r"^c:"))
+    application.add_handler(TypeHandler(Update, access_gate), group=-1)
+    for command in commands:
+        application.add_handler(CommandHandler(command.name, command.callback,
+                                               filters=new_messages))
+    application.add_handler(CallbackQueryHandler(on_citation_button, pattern=r"^c:"))
     application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & new_messages, handlers.on_text))
-    application.add_handler(MessageHandler(filters.COMMAND & new_messages,
-                                           handlers.unknown_command))
+        MessageHandler(filters.TEXT & ~filters.COMMAND & new_messages, on_text))
+    application.add_handler(MessageHandler(filters.COMMAND & new_messages, unknown_command))
     application.add_handler(MessageHandler(
         filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL & new_messages,
-        handlers.on_other_message))
-    application.add_error_handler(handlers.on_error)
+        on_other_message))
+    application.add_error_handler(on_error)
 
 
 async def set_bot_commands(application: Application) -> None:
-    """post_init: publish the command menu (setMyCommands)."""
-    await application.bot.set_my_commands(BOT_COMMANDS)
-    logger.info("citebot is running as @%s", application.bot.username)
+    """post_init: publish the command menu (setMyCommands): the public commands for
+    everyone, and every command in each admin's private chat."""
+    services: BotServices = application.bot_data[SERVICES_KEY]
+    commands, bot = services.commands, application.bot
+    await bot.set_my_commands(commands.menu(admin=False))
+    for admin_id in sorted(services.config.admin_ids):
+        try:
+            await bot.set_my_commands(commands.menu(admin=True),
+                                      scope=BotCommandScopeChat(admin_id))
+        except TelegramError as error:  # e.g. "chat not found": the admin never wrote
+            logger.warning("could not set the admin command menu for user %s: %s",
+                           admin_id, error)
+    logger.info("citebot is running as @%s", bot.username)
 
 
 async def close_chat_log(application: Application) -> None:
     """post_shutdown: close bot.sqlite."""
-    services: BotServices | None = application.bot_data.get("services")
+    services: BotServices | None = application.bot_data.get(SERVICES_KEY)
     if services is not None:
         services.chatlog.close()
 

@@ -1,0 +1,135 @@
+"""Questions: a text message (in groups only when the bot is mentioned or replied to) or
+/ask is rate-limited, read for `since:`/`until:` filters, answered by the Library in a
+worker thread, saved to the chat log, and sent with one citation button per source. A
+reply to an answer is a follow-up, asked together with the earlier question.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Update
+
+from bot import render
+from bot.chatlog import LoggedAnswer
+from bot.context import CitebotContext
+from bot.handlers.citations import answer_replied_to
+from bot.handlers.messaging import (
+    command_argument,
+    is_private,
+    mentions_bot,
+    replied_bot_message,
+    reply,
+    reply_usage,
+    send_parts,
+    typing,
+    user_key,
+    without_mention,
+)
+from bot.ratelimit import Verdict
+from index.filters import DateFilterError, leading_date_filters
+from index.library import NotIndexedError
+
+
+async def on_text(update: Update, context: CitebotContext) -> None:
+    """A text message: a question in private chats; in groups only when the bot is
+    mentioned or replied to (other chatter is ignored silently)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    replied = replied_bot_message(message, context.bot.id)
+    username = context.bot.username
+    if not is_private(update) and replied is None and not mentions_bot(message, username):
+        return
+    question = without_mention(message.text, username)
+    if not question:
+        await reply(update, context, render.render_mention_hint(username))
+        return
+    await answer_question(update, context, question,
+                          follow_up_of=answer_replied_to(update, context, replied))
+
+
+async def ask_command(update: Update, context: CitebotContext) -> None:
+    """/ask QUESTION (a reply to an answer makes it a follow-up)."""
+    message = update.effective_message
+    if message is None:
+        return
+    question = without_mention(command_argument(message), context.bot.username)
+    if not question:
+        await reply_usage(update, context, "ask")
+        return
+    replied = replied_bot_message(message, context.bot.id)
+    await answer_question(update, context, question,
+                          follow_up_of=answer_replied_to(update, context, replied))
+
+
+async def on_other_message(update: Update, context: CitebotContext) -> None:
+    """A photo, sticker, file, voice note… in a private chat: say that questions are text."""
+    await reply(update, context, render.TEXT_ONLY)
+
+
+async def answer_question(update: Update, context: CitebotContext, question: str,
+                          follow_up_of: LoggedAnswer | None = None) -> None:
+    """Rate-limit, ask the Library, save the answer, send it with its citation buttons."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None or message is None:
+        return
+    try:
+        question, dates = leading_date_filters(question)
+    except DateFilterError as error:
+        await reply(update, context,
+                    render.render_date_usage(error, context.commands.usage("ask")))
+        return
+    if not question:
+        await reply_usage(update, context, "ask")
+        return
+    if not await within_rate_limit(update, context):
+        return
+    limit = context.config.max_question_chars
+    question, note = truncate_question(question, limit)
+    note = " ".join(n for n in (render.render_date_note(dates.since, dates.until), note)
+                    if n) or None
+    if follow_up_of is not None:
+        question = follow_up_question(follow_up_of.question, question, limit)
+    async with typing(context, chat.id):
+        try:
+            answer = await asyncio.to_thread(context.library.ask, question,
+                                             since=dates.since, until=dates.until)
+        except NotIndexedError:
+            await reply(update, context, render.NOT_INDEXED)
+            return
+    user = update.effective_user
+    chatlog = context.chatlog
+    answer_id = chatlog.record_answer(chat.id, user.id if user else None, question, answer)
+    sent = await send_parts(
+        context, chat.id, render.render_answer(answer, note=note),
+        reply_to=message.message_id,
+        markup=render.citation_keyboard(answer_id, answer.citations),
+    )
+    chatlog.link_messages(answer_id, chat.id, [m.message_id for m in sent])
+
+
+def truncate_question(question: str, limit: int) -> tuple[str, str | None]:
+    """The question cut to `limit` characters, with a note when it was cut."""
+    question = question.strip()
+    if len(question) <= limit:
+        return question, None
+    return question[:limit], render.render_truncation_note(limit)
+
+
+def follow_up_question(previous: str, follow_up: str, limit: int) -> str:
+    """The question used for retrieval when someone replies to an answer: the earlier
+    question plus the follow-up (the most recent `limit` characters)."""
+    combined = f"{previous.strip()} {follow_up.strip()}"
+    return combined[-limit:].lstrip() if len(combined) > limit else combined
+
+
+async def within_rate_limit(update: Update, context: CitebotContext) -> bool:
+    """True if the user may ask now; tells them to slow down once per window otherwise."""
+    limiter = context.limiter
+    key = user_key(update)
+    verdict = limiter.check(key)
+    if verdict is Verdict.WARN:
+        await reply(update, context, render.render_slow_down(
+            limiter.limit, limiter.window, limiter.retry_in(key)))
+    return verdict is Verdict.ALLOW
