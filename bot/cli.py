@@ -17,10 +17,10 @@ from pathlib import Path
 
 import click
 
-from index.answer import Answer
 from index.config import Settings, SettingsError
 from index.embed import ModelError
 from index.library import IngestReport, Library, NotIndexedError, Progress, ProgressCallback
+from index.qa.answer import Answer
 from index.storage.faiss_index import IndexFileError
 
 
