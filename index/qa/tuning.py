@@ -73,7 +73,7 @@ class AnswerTuning:
                                    "sentences")
     count_window_chars: int = _knob(60, "a figure counts the plural noun in this many "
                                         "characters after it (within its clause)")
-    count_window_words: int = _knob(4, "... among this many words after it")
+    count_window_words: int = _knob(4, "... and among this many words after it")
     max_sentences: int = _knob(3, "sentences in one answer")
     runner_up_ratio: float = _knob(0.5, "further sentences must score at least this × "
                                         "the best")
