@@ -186,7 +186,7 @@ def select_sentences(candidates: list[Candidate], tuning: AnswerTuning) -> list[
         if any(restates(c.text, candidate.text, tuning.restated_overlap) for c in chosen):
             continue  # the same sentence in a copy of the story, or another outlet's wording
         chosen.append(candidate)
-        length += len(candidate.text) + 5
+        length += len(candidate.text) + 5  # and its " [n] " marker
     return chosen
 
 
