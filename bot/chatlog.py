@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from index.answer import Answer, Citation
+from index.qa.answer import Answer, Citation
 
 FILENAME = "bot.sqlite"
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import click
 
-from index.answer import Answer
 from index.config import Settings, SettingsError
 from index.embed import ModelError
 from index.filters import (
@@ -28,6 +27,7 @@ from index.filters import (
     date_range,
 )
 from index.library import IngestReport, Library, NotIndexedError, Progress, ProgressCallback
+from index.qa.answer import Answer
 from index.storage import StoredArticle
 from index.storage.faiss_index import IndexFileError
 from index.targets import is_web_address, removal_candidates

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from index.answer import Answer, Citation
 from index.filters import BackwardsRange, DateFilterError, UnreadableDate
 from index.library import IngestReport, Progress
+from index.qa.answer import Answer, Citation
 from index.storage import StoredArticle, StoredFeed
 
 MAX_MESSAGE_UTF16 = 4096

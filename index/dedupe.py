@@ -25,7 +25,6 @@ accuracy. The database functions run inside the caller's transaction.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +32,8 @@ from functools import cache
 import numpy as np
 import sqlite_utils
 from datasketch import MinHash
+
+from index.text import plain_words
 
 SHINGLE_WORDS = 5
 SAME_TEXT_JACCARD = 0.7
@@ -44,7 +45,6 @@ BANDS = 32
 ROWS = NUM_PERM // BANDS
 _SEED = 1
 _SCHEME = "affine32"  # pinned: buckets stored by one version must match the next one's
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,7 @@ class Fingerprint:
 
 def shingles(text: str) -> frozenset[str]:
     """The word 5-shingles of `text`; a text shorter than 5 words is one shingle."""
-    words = _WORD.findall(text.casefold())
+    words = plain_words(text.casefold())
     if len(words) <= SHINGLE_WORDS:
         return frozenset({" ".join(words)}) if words else frozenset()
     return frozenset(

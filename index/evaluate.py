@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.answer import Answer
 from index.library import Library
+from index.qa.answer import Answer
 
 
 @dataclass(slots=True)

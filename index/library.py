@@ -9,43 +9,24 @@ answering from the live index.
 
 from __future__ import annotations
 
-import math
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from index import answer as answering
-from index.answer import Answer
 from index.config import Settings
 from index.embed import Embedder, shared_embedder
 from index.indexer import Indexer
+from index.qa.answer import Answer
+from index.qa.pipeline import Answerer
+from index.qa.sentences import SentenceVectorCache
 from index.reports import IngestReport, Progress, ProgressCallback
-from index.search import (
-    best_copy_per_story,
-    in_date_range,
-    names_in,
-    query_terms,
-    rank_stories,
-    recency_boost,
-    retrieve,
-    stem,
-)
 from index.storage import StoredArticle, StoredFeed
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.faiss_index import FaissVectorIndex
 from index.storage.generations import FaissGenerations
-from index.storage.sqlite_store import (
-    SQLiteStore,
-    sentence_inputs,
-    sentence_model,
-    text_key,
-)
+from index.storage.sqlite_store import SQLiteStore, sentence_model
+from index.text import query_terms
 
 if TYPE_CHECKING:
     from index.fetch import FetchSettings
@@ -57,9 +38,6 @@ class NotIndexedError(RuntimeError):
     """Asked before anything was indexed."""
 
 
-# Articles whose sentence vectors stay in memory between questions (~30 KB each).
-SENTENCE_CACHE_ARTICLES = 2048
-SentenceVectors = tuple[list[tuple[int, int]], np.ndarray]
 
 
 def _fetch_settings_from_env() -> FetchSettings:
@@ -89,12 +67,7 @@ class Library:
         )
         self._index: FaissVectorIndex | None = None
         self._index_generation: str | None = None
-        # Passage frequency of words, for the live index generation (see `term_weights`).
-        self._frequencies: dict[str, int] = {}
-        self._passage_total: int | None = None
-        # Recently used articles' sentence spans and vectors, for the live generation.
-        self._sentences: OrderedDict[tuple[int, int], SentenceVectors] = OrderedDict()
-        self._sentences_lock = threading.Lock()
+        self.answerer = self._answerer()
 
     @property
     def embedder(self) -> Embedder:
@@ -173,9 +146,6 @@ class Library:
                     f"{self.settings.model!r}: run `citebot reindex` to rebuild it"
                 )
             self._index = self.generations.load_live()
-            self._frequencies, self._passage_total = {}, None
-            with self._sentences_lock:
-                self._sentences.clear()
             self._index_generation = generation
         return self._index
 
@@ -186,91 +156,19 @@ class Library:
 
     # -- questions ----------------------------------------------------------------------
 
+    def _answerer(self) -> Answerer:
+        """The read path: answers from the store and the live index, with the model loaded
+        on the first question and sentence vectors read from the embedding cache."""
+        tuning = self.settings.tuning
+        sentence_vectors = SentenceVectorCache(self.cache, sentence_model(self.settings.model),
+                                               tuning.sentence_cache_articles)
+        return Answerer(self.store, self.live_index, partial(shared_embedder, self.settings.model),
+                        sentence_vectors, tuning)
+
     def ask(self, question: str, *, since: str | None = None, until: str | None = None
             ) -> Answer:
-        """A short answer with numbered citations, or an abstention."""
-        started = time.perf_counter()
-        index = self.live_index()
-        with self.store.snapshot():  # one state of the store for the whole question
-            return self._answer(question, index, started, since=since, until=until)
-
-    def _answer(self, question: str, index: FaissVectorIndex, started: float, *,
-                since: str | None, until: str | None) -> Answer:
-        tuning = self.settings.tuning
-        query_vector = self.embedder.embed_query(question)
-        embedded = time.perf_counter()
-        hits = retrieve(
-            self.store, index, query_vector, question, candidates=tuning.candidates,
-            limit=tuning.passages, rrf_k=tuning.rrf_k, retriever_top=tuning.retriever_top,
-            since=since, until=until,
-        )
-        searched = time.perf_counter()
-        dim = int(query_vector.shape[0])
-        stories = rank_stories(
-            hits, query_vector,
-            lambda article: self._sentence_vectors(article, dim),
-            stories=tuning.rerank_stories, lexical_weight=tuning.story_lexical_weight,
-            dense_weight=tuning.story_dense_weight, term_weights=self.term_weights(question),
-            coverage_weight=tuning.story_coverage_weight,
-            names=names_in(question) if tuning.whole_names else None,
-            copies=lambda story: [copy for copy in self.store.story_members(story)
-                                  if in_date_range(copy, since, until)],
-        )
-        stories = recency_boost(stories, question)
-        stories = best_copy_per_story(answering.rescore_stories(question, stories, tuning))
-        hits = [hit for story in stories for hit in story.hits]
-        text, citations, abstained = answering.NO_ANSWER, [], True
-        if not answering.should_abstain(question, stories, tuning, self.store.has_term):
-            candidates = answering.candidate_sentences(question, stories, tuning)
-            chosen = answering.select_sentences(candidates, tuning)
-            if chosen:
-                text, citations = answering.compose(
-                    chosen, self.store.story_members,
-                    lambda article, start, end: self.store.passage_at(article.id, start, end),
-                )
-                abstained = False
-        finished = time.perf_counter()
-        return Answer(
-            question=question, answer=text, abstained=abstained, citations=citations,
-            retrieved=hits,
-            timings_ms={
-                "embed": (embedded - started) * 1000, "search": (searched - embedded) * 1000,
-                "answer": (finished - searched) * 1000, "total": (finished - started) * 1000,
-            },
-        )
-
-    def term_weights(self, question: str) -> dict[str, float]:
-        """The IDF of each content word of the question (stemmed) over the passages: rare
-        words weigh more. Frequencies are cached until the index changes."""
-        frequencies = self._frequencies
-        if self._passage_total is None:
-            self._passage_total = self.store.counts()["passages"]
-        total = self._passage_total
-        weights: dict[str, float] = {}
-        for term in query_terms(question):
-            if term not in frequencies:
-                frequencies[term] = self.store.passage_frequency(term)
-            weights[stem(term)] = math.log((total + 1) / (frequencies[term] + 0.5))
-        return weights
-
-    def _sentence_vectors(self, article: StoredArticle, dim: int) -> SentenceVectors:
-        """An article's sentence spans with their cached vectors (zeros where missing),
-        kept in memory for the most recently asked-about articles."""
-        key = (article.id, hash((article.title, article.body)))
-        with self._sentences_lock:
-            found = self._sentences.get(key)
-            if found is not None:
-                self._sentences.move_to_end(key)
-                return found
-        inputs = sentence_inputs(article.title, article.body)
-        matrix = self.cache.fill(sentence_model(self.settings.model),
-                                 [text_key(text) for _s, _e, text in inputs], dim)
-        found = [(start, end) for start, end, _text in inputs], matrix
-        with self._sentences_lock:
-            self._sentences[key] = found
-            while len(self._sentences) > SENTENCE_CACHE_ARTICLES:
-                self._sentences.popitem(last=False)
-        return found
+        """A short answer with numbered citations, or an abstention (`Answerer.ask`)."""
+        return self.answerer.ask(question, since=since, until=until)
 
     # -- browsing -----------------------------------------------------------------------
 

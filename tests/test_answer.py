@@ -3,43 +3,41 @@ question words are weighted, and when to abstain."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index.answer import (
-    candidate_sentences,
-    distinctive_weights,
-    select_sentences,
-    sentence_scores,
-    should_abstain,
-)
 from index.config import AnswerTuning, Settings
 from index.library import Library
-from index.question import (
-    QuestionFacts,
-    asks_for_successor,
-    counted_noun,
+from index.qa.abstain import should_abstain, tells_of_succession
+from index.qa.evidence import StoryEvidence
+from index.qa.facts import (
     counts_noun,
-    expected_answer_kind,
     fact_near,
     fills_slot,
     names_role,
     new_fact_spans,
     offers_new_fact,
+)
+from index.qa.question import (
+    Question,
+    asks_for_successor,
+    counted_noun,
+    expected_answer_kind,
     person_role,
-    tells_of_succession,
 )
-from index.search import (
-    StoryEvidence,
-    names_in,
-    names_missing,
-    stemmed_words,
-    term_coverage,
+from index.qa.sentences import (
+    candidate_sentences,
+    distinctive_weights,
+    select_sentences,
+    sentence_scores,
 )
+from index.qa.stories import term_coverage
 from index.storage import StoredArticle
+from index.text import names_in, names_missing, stemmed_words
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -95,7 +93,7 @@ def test_counted_noun(question: str, noun: str | None) -> None:
 
 
 def test_a_figure_right_before_the_counted_noun_is_the_count() -> None:
-    facts = QuestionFacts.of("How many countries could benefit from the G7 plan?")
+    facts = Question.of("How many countries could benefit from the G7 plan?")
     assert counts_noun(facts.counted, "Some 37 countries could benefit after a review.",
                        facts.asked)
     assert counts_noun(facts.counted, "As many as 51 million poor countries.", facts.asked)
@@ -118,7 +116,7 @@ def test_the_role_of_the_person_asked_for(question: str, roles: set[str]) -> Non
 
 
 def test_a_new_name_beside_the_role_asked_about() -> None:
-    lawyer = QuestionFacts.of("Which defence lawyer cross-examined David Myers?")
+    lawyer = Question.of("Which defence lawyer cross-examined David Myers?")
     sentence = "On Monday, defence lawyer Reid Weingarten tried to distance his client."
     spans = new_fact_spans(lawyer.kind, sentence, lawyer.asked)
     assert names_role(spans, sentence, lawyer.roles)
@@ -126,7 +124,7 @@ def test_a_new_name_beside_the_role_asked_about() -> None:
                  "Mr Sullivan as the mastermind.")
     assert not names_role(new_fact_spans(lawyer.kind, elsewhere, lawyer.asked), elsewhere,
                           lawyer.roles)
-    founder = QuestionFacts.of("Who co-founded the desktop search start-up?")
+    founder = Question.of("Who co-founded the desktop search start-up?")
     sentence = '"It helps," said Suranga Chandratillake, co-founder of Blinkx.'
     assert names_role(new_fact_spans(founder.kind, sentence, founder.asked), sentence,
                       founder.roles)  # "co-founder" has the root of "co-founded"
@@ -159,21 +157,21 @@ def test_a_text_telling_of_a_succession(text: str, succession: bool) -> None:
 
 
 def test_a_new_fact_right_after_the_preposition_the_question_opens_with() -> None:
-    club = QuestionFacts.of("Against which club did Chelsea's Dutch winger fracture his foot?")
+    club = Question.of("Against which club did Chelsea's Dutch winger fracture his foot?")
     assert club.preposition == "against"
     slot = "He has been out since breaking a foot against Blackburn last month."
     assert fills_slot(new_fact_spans(club.kind, slot, club.asked), slot, club.preposition)
     elsewhere = "Arjen Robben has broken two bones and will miss the game against them."
     assert not fills_slot(new_fact_spans(club.kind, elsewhere, club.asked), elsewhere,
                           club.preposition)
-    hall = QuestionFacts.of("At which Tyneside concert hall did the chancellor speak?")
+    hall = Question.of("At which Tyneside concert hall did the chancellor speak?")
     slot = "He spoke at the Sage Centre in Gateshead."  # an article may stand between
     assert fills_slot(new_fact_spans(hall.kind, slot, hall.asked), slot, hall.preposition)
-    assert QuestionFacts.of("Which club did he join?").preposition is None
+    assert Question.of("Which club did he join?").preposition is None
 
 
 def test_a_fact_next_to_a_rare_word_of_the_question() -> None:
-    facts = QuestionFacts.of("Who will direct the film about Joy Division singer Ian Curtis?")
+    facts = Question.of("Who will direct the film about Joy Division singer Ian Curtis?")
     sentence = "The film is to be directed by Dutch-born Anton Corbijn, who made U2's videos."
     spans = new_fact_spans(facts.kind, sentence, facts.asked)
     assert [sentence[a:b] for a, b in spans] == ["Dutch-born Anton Corbijn"]
@@ -186,12 +184,12 @@ def test_a_fact_next_to_a_rare_word_of_the_question() -> None:
 
 def test_a_new_fact_of_the_asked_kind_counts_and_a_restated_question_does_not() -> None:
     question = "Who will direct the film about Joy Division singer Ian Curtis?"
-    facts = QuestionFacts.of(question)
+    facts = Question.of(question)
     assert offers_new_fact(facts.kind, "The film is to be directed by Dutch-born Anton "
                            "Corbijn.", facts.asked)
     assert not offers_new_fact(facts.kind, "The life of Joy Division singer Ian Curtis is to "
                                "be made into a film.", facts.asked)
-    count = QuestionFacts.of("How many strains of the worm have been found?")
+    count = Question.of("How many strains of the worm have been found?")
     assert offers_new_fact(count.kind, "So far seven versions are known.", count.asked)
     assert offers_new_fact(count.kind, "It was sent by 28 of the largest firms.", count.asked)
     assert not offers_new_fact(count.kind, "The worm spreads by Bluetooth.", count.asked)
@@ -200,28 +198,28 @@ def test_a_new_fact_of_the_asked_kind_counts_and_a_restated_question_does_not() 
                                "sent to firms.", count.asked)
     assert not offers_new_fact(count.kind, "It affects Series 60 phone software.",
                                count.asked)
-    g7 = QuestionFacts.of("How many countries could benefit from the G7 plan?")
+    g7 = Question.of("How many countries could benefit from the G7 plan?")
     assert not offers_new_fact(g7.kind, "G7 ministers backed the plan.", g7.asked)  # a name
     assert offers_new_fact(g7.kind, "Some 37 countries could benefit.", g7.asked)
-    score = QuestionFacts.of("What was the score in England's defeat by Ireland?")
+    score = Question.of("What was the score in England's defeat by Ireland?")
     assert offers_new_fact(score.kind, "England were beaten 19-13 in Dublin.", score.asked)
     assert not offers_new_fact(score.kind, "The 2004-05 season ended with 13 wins.",
                                score.asked)  # a season and a count are not a score
-    year = QuestionFacts.of("In what year did Margaret Thatcher win the rebate?")
+    year = Question.of("In what year did Margaret Thatcher win the rebate?")
     assert offers_new_fact(year.kind, "The rebate was secured in 1984.", year.asked)
     assert not offers_new_fact(year.kind, "The UK pays 14 times as much.", year.asked)
-    money = QuestionFacts.of("What did the remake of the puppet series cost to make?")
+    money = Question.of("What did the remake of the puppet series cost to make?")
     for sum_of_money in ("The film cost $42m (£22m).", "It cost US$3.5bn.", "It cost 90p.",
                          "Fans paid 250,000 dollars.", "It cost €1.5 billion to make."):
         assert offers_new_fact(money.kind, sum_of_money, money.asked), sum_of_money
     for other_figure in ("I'm only 27 and don't remember the series.", "It is Joe 90.",
                          "It made 12 films in 2004."):
         assert not offers_new_fact(money.kind, other_figure, money.asked), other_figure
-    oscars = QuestionFacts.of("For which film did the conductor win his own Oscars?")
+    oscars = Question.of("For which film did the conductor win his own Oscars?")
     assert not offers_new_fact(oscars.kind, "He conducted at the Oscar night.",
                                oscars.asked)  # "Oscar" is the question's "Oscars"
     assert offers_new_fact(oscars.kind, "He won for The Right Stuff.", oscars.asked)
-    place = QuestionFacts.of("Where is the games developer headquartered?")
+    place = Question.of("Where is the games developer headquartered?")
     assert offers_new_fact(place.kind, "It has 80 workers at its base in Edgware.", place.asked)
     assert not offers_new_fact(place.kind, "The games developer has collapsed.", place.asked)
 
@@ -279,44 +277,49 @@ def test_a_rare_question_word_in_the_story_counts_more_than_its_subject() -> Non
                    "Joy Division were signed to a record label.|"
                    "Joy Division toured Europe.",
                    [0.60, 0.60, 0.50, 0.50])
-    facts = QuestionFacts.of("Who will direct the film about Joy Division?")
+    facts = Question.of("Who will direct the film about Joy Division?")
     plain = sentence_scores(facts, story, AnswerTuning(context_weight=0.0), 0.0)
     distinctive = sentence_scores(facts, story, AnswerTuning(context_weight=0.0), 0.6)
     assert plain[0] == pytest.approx(plain[1])
     assert distinctive[1] > distinctive[0]
 
 
+def _abstains(question: str, stories: list[StoryEvidence], tuning: AnswerTuning,
+              in_collection: Callable[[str], bool]) -> bool:
+    return should_abstain(Question.of(question), stories, tuning, in_collection)
+
+
 def test_abstains_unless_one_of_the_best_stories_is_close() -> None:
     tuning = AnswerTuning()
     weak, close = _story("Weak.", [0.40]), _story("Close.", [0.70])
-    assert should_abstain("What happened?", [], tuning, lambda term: True)
-    assert should_abstain("What happened?", [weak], tuning, lambda term: True)
-    assert not should_abstain("What happened?", [weak, close], tuning, lambda term: True)
+    assert _abstains("What happened?", [], tuning, lambda term: True)
+    assert _abstains("What happened?", [weak], tuning, lambda term: True)
+    assert not _abstains("What happened?", [weak, close], tuning, lambda term: True)
     # ...but never quote a first story that has nothing even loosely close.
     unrelated = _story("Unrelated.", [0.30])
-    assert should_abstain("What happened?", [unrelated, close], tuning, lambda term: True)
+    assert _abstains("What happened?", [unrelated, close], tuning, lambda term: True)
     middling = _story("Middling.", [0.55])
-    assert should_abstain("What did Zorblax do?", [middling], tuning, lambda term: False)
-    assert should_abstain("What happened in 2016?", [middling], tuning, lambda term: True)
-    assert not should_abstain("What happened?", [middling], tuning, lambda term: True)
+    assert _abstains("What did Zorblax do?", [middling], tuning, lambda term: False)
+    assert _abstains("What happened in 2016?", [middling], tuning, lambda term: True)
+    assert not _abstains("What happened?", [middling], tuning, lambda term: True)
     # A name the collection lacks only counts against a middling match; a year the quoted
     # story never mentions counts against any match, however close.
-    assert not should_abstain("What did Zorblax do?", [close], tuning, lambda term: False)
-    assert should_abstain("How many sold in September 2005?", [close], tuning,
+    assert not _abstains("What did Zorblax do?", [close], tuning, lambda term: False)
+    assert _abstains("How many sold in September 2005?", [close], tuning,
                           lambda term: True)
     # "Who succeeded X" from a story that tells of no one taking anyone's place.
-    assert should_abstain("Who took over from Jonathan Ross as presenter?",
+    assert _abstains("Who took over from Jonathan Ross as presenter?",
                           [_story("Ross presents the show.|He chose the film.", [0.70, 0.6])],
                           tuning, lambda term: True)
-    assert not should_abstain("Who took over from Jonathan Ross as presenter?",
+    assert not _abstains("Who took over from Jonathan Ross as presenter?",
                               [_story("Ross was replaced by Claudia Winkleman.", [0.70])],
                               tuning, lambda term: True)
     dated = _story("It sold 10,000 last month.", [0.70])
     dated.article = replace(dated.article, published_at="2005-10-01")
-    assert not should_abstain("How many sold in September 2005?", [dated], tuning,
+    assert not _abstains("How many sold in September 2005?", [dated], tuning,
                               lambda term: True)  # its date names the year
     in_2005 = _story("It sold 10,000 in 2005.", [0.70])
-    assert not should_abstain("How many sold in September 2005?", [in_2005], tuning,
+    assert not _abstains("How many sold in September 2005?", [in_2005], tuning,
                               lambda term: True)
 
 
@@ -353,7 +356,7 @@ def test_an_answer_does_not_repeat_one_fact_in_two_outlets_wordings() -> None:
                       "teraflops.|It is one fifth the speed of the full version.", [0.79, 0.55])
     tuning = AnswerTuning()
     chosen = select_sentences(candidate_sentences(
-        "What speed did Blue Gene/L reach?", [first, second], tuning), tuning)
+        Question.of("What speed did Blue Gene/L reach?"), [first, second], tuning), tuning)
     texts = [candidate.text for candidate in chosen]
     assert sum("70.72 teraflops" in text for text in texts) == 1
     assert len(chosen) >= 2  # the room goes to another sentence instead

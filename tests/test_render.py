@@ -27,8 +27,8 @@ from bot.render import (
     render_citation,
     split_html,
 )
-from index.answer import Answer, Citation
 from index.library import IngestReport, Progress
+from index.qa.answer import Answer, Citation
 from index.storage import StoredArticle
 from tests.telegram_standin import parse_html, utf16_len
 

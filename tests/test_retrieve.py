@@ -12,7 +12,11 @@ import pytest
 
 from index.config import Settings
 from index.library import Library
-from index.search import query_terms, rank_stories, retrieve
+from index.qa.question import Question
+from index.qa.retrieve import retrieve
+from index.qa.stories import rank_stories
+from index.qa.tuning import AnswerTuning
+from index.text import query_terms
 
 # The samples' dense and lexical rankings put different stories first for this question,
 # and fusion puts a third story first.
@@ -30,12 +34,13 @@ def library(samples: Path, data_dir: Path) -> Iterator[Library]:
 def _stories_reranked(library: Library, *, retriever_top: int, stories: int) -> set[int]:
     index = library.live_index()
     query_vector = library.embedder.embed_query(QUESTION)
-    hits = retrieve(library.store, index, query_vector, QUESTION, candidates=60, limit=24,
-                    rrf_k=60, retriever_top=retriever_top)
+    tuning = AnswerTuning(candidates=60, passages=24, rrf_k=60, retriever_top=retriever_top,
+                          rerank_stories=stories, story_lexical_weight=1.0,
+                          story_dense_weight=0.25)
+    hits = retrieve(library.store, index, Question.of(QUESTION), query_vector, tuning)
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
-    ranked = rank_stories(hits, query_vector,
-                          lambda article: library._sentence_vectors(article, 384),
-                          stories=stories, lexical_weight=1.0, dense_weight=0.25)
+    ranked = rank_stories(hits, Question.of(QUESTION), query_vector, tuning,
+                          library.answerer.sentence_vectors)
     return {evidence.story_id for evidence in ranked}
 
 
@@ -59,12 +64,12 @@ def test_the_first_passages_are_marked_and_kept_beyond_the_limit(library: Librar
     query_vector = library.embedder.embed_query(QUESTION)
     dense = index.search(query_vector, 60)
     lexical = library.store.lexical_search(query_terms(QUESTION), 60)
-    hits = retrieve(library.store, index, query_vector, QUESTION, candidates=60, limit=2,
-                    rrf_k=60, retriever_top=1)
+    hits = retrieve(library.store, index, Question.of(QUESTION), query_vector,
+                    AnswerTuning(candidates=60, passages=2, rrf_k=60, retriever_top=1))
     marked = {hit.passage.id for hit in hits if hit.top_of_retriever}
     assert marked == {dense[0][0], lexical[0][0]}
     assert len(hits) == 2  # the limit holds: here both places go to the two firsts
-    plain = retrieve(library.store, index, query_vector, QUESTION, candidates=60, limit=2,
-                     rrf_k=60)
+    plain = retrieve(library.store, index, Question.of(QUESTION), query_vector,
+                     AnswerTuning(candidates=60, passages=2, rrf_k=60, retriever_top=0))
     assert not any(hit.top_of_retriever for hit in plain)
 

@@ -21,7 +21,10 @@ from index import dedupe
 from index.article import ArticleDraft
 from index.config import Settings
 from index.library import Library
-from index.search import StoryEvidence, asks_for_recent, recency_boost
+from index.qa.evidence import StoryEvidence
+from index.qa.question import Question, asks_for_recent
+from index.qa.stories import recency_boost
+from index.qa.tuning import AnswerTuning
 from index.storage import StoredArticle
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.sqlite_store import _MIGRATIONS, SCHEMA_VERSION, SQLiteStore
@@ -374,8 +377,9 @@ def test_recency_boost() -> None:
     stories = [_story(1, "2024-01-01T00:00:00+00:00", 1.00),
                _story(2, "2024-01-08T00:00:00+00:00", 0.97),  # a week newer
                _story(3, None, 0.90)]
-    assert recency_boost(stories, "What does the bridge cost?") == stories
-    boosted = recency_boost(stories, "What is the latest on the bridge?", weight=0.1,
-                            half_life_days=7)
+    assert recency_boost(stories, Question.of("What does the bridge cost?"),
+                         AnswerTuning()) == stories
+    boosted = recency_boost(stories, Question.of("What is the latest on the bridge?"),
+                            AnswerTuning(recency_weight=0.1, recency_half_life_days=7))
     assert [s.story_id for s in boosted] == [2, 1, 3]
     assert [round(s.score, 3) for s in boosted] == [1.07, 1.05, 0.9]

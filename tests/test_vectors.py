@@ -72,7 +72,7 @@ def test_large_index_is_approximate_with_recall_above_target() -> None:
         len({pid for pid, _ in vectors.search(index, q, 10)} & set(exact_top(data, ids, q, 10)))
         / 10 for q in queries])
     assert recall >= 0.95
-    # Ids are passage ids; reconstruct decodes the 8-bit code (what search.py uses for the
+    # Ids are passage ids; reconstruct decodes the 8-bit code (what retrieval uses for the
     # cosine of a passage found only lexically) and fails for an unknown id.
     assert sorted(faiss.vector_to_array(index.id_map).tolist()) == ids.tolist()
     assert np.abs(index.reconstruct(int(ids[123])) - data[123]).max() < 5e-3

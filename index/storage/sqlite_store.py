@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +30,7 @@ from index.embedding_inputs import sentence_model as sentence_model  # re-export
 from index.storage.connections import PerThreadDatabase
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.records import PassageRow, StoredArticle, StoredFeed
+from index.text import plain_words
 
 SCHEMA_VERSION = 4
 
@@ -153,7 +153,7 @@ def fts_query(terms: list[str]) -> str:
     """An FTS5 MATCH expression: any of the terms, each quoted (no FTS syntax leaks in)."""
     parts = []
     for term in terms:
-        for piece in re.findall(r"\w+", term):
+        for piece in plain_words(term):
             parts.append('"' + piece.replace('"', "") + '"')
     return " OR ".join(dict.fromkeys(parts))
 

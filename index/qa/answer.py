@@ -1,0 +1,83 @@
+"""What a question gets back: `Answer`, its `Citation`s, and how long each stage took.
+
+A citation's quote is always the exact text `body[start:end]` of its article, so a reader can
+check it. `Answer.to_dict` is the JSON shape of `citebot ask --json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from index.qa.evidence import Hit
+
+NO_ANSWER = "I couldn't find that in the articles I have."
+
+
+@dataclass(slots=True)
+class Citation:
+    """One numbered source of an answer, with the exact quote that supports it."""
+
+    n: int
+    article_id: int
+    passage_id: int
+    title: str
+    origin: str
+    url: str | None
+    outlet: str | None
+    author: str | None
+    published_at: str | None
+    quote: str
+    start: int
+    end: int
+    score: float
+    also_reported_by: list[str] = field(default_factory=list)
+    # Every (start, end) of this source quoted in the answer, in answer order, and the
+    # quoted texts (`quotes[0]` is `quote`).
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    quotes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Answer:
+    """The result of a question: answer text with `[n]` markers and its citations.
+
+    `timings_ms` has the four summary times of `citebot ask --json` ("embed": up to the
+    question's vector, "search": retrieval, "answer": everything after, "total");
+    `stage_ms` has the time of each stage of `index.qa.pipeline.Answerer` in order."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    retrieved: list[Hit]
+    timings_ms: dict[str, float]
+    stage_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape of `citebot ask --json`."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [
+                {
+                    "n": c.n, "article_id": c.article_id, "title": c.title, "origin": c.origin,
+                    "url": c.url, "outlet": c.outlet, "author": c.author,
+                    "published_at": c.published_at, "quote": c.quote,
+                    "passage_id": c.passage_id, "start": c.start, "end": c.end,
+                    "score": round(c.score, 4), "also_reported_by": c.also_reported_by,
+                    "spans": [list(span) for span in c.spans], "quotes": c.quotes,
+                }
+                for c in self.citations
+            ],
+            "retrieved": [
+                {
+                    "passage_id": h.passage.id, "article_id": h.article.id,
+                    "origin": h.article.origin, "title": h.article.title,
+                    "score": round(h.score, 5), "dense": round(h.dense, 4),
+                    "lexical": round(h.lexical, 4), "text": h.passage.text,
+                }
+                for h in self.retrieved
+            ],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }

@@ -1,0 +1,190 @@
+"""Whether a sentence offers what a question asks for.
+
+For a sentence and a `Question`, this module tells where the sentence holds a new fact of the
+asked-for kind (`new_fact_spans`: a figure, a count, a year, a date, a score, a sum of money,
+a cause, a place, a person, another name — one the question does not already state), whether
+it puts a figure right before the noun a "how many" question counts (`counts_noun`), whether
+a new fact stands next to one of the question's rare words (`fact_near`), whether a new name
+stands beside the role a "who" question names (`names_role`), and whether a new fact stands
+right after the preposition the question opens with (`fills_slot`). The windows of these
+rules are knobs of `AnswerTuning`. Pure text rules: no model, no store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from index.qa.tuning import DEFAULT_TUNING, AnswerTuning
+from index.text import (
+    CAPITALISED,
+    WORD,
+    YEAR,
+    YEAR_DIGITS,
+    capitalised_words,
+    is_possessive,
+    name_runs,
+    past_first_word,
+    stem,
+    without_possessive,
+    words,
+)
+
+Span = tuple[int, int]
+
+# A sum of money: "$42m", "£22m", "€1.5bn", "US$3", "250,000 dollars", "90p".
+_MONEY = re.compile(r"(?:\b(?:US|A|C|HK|NZ))?[£$€¥]\s?\d[\d,.]*(?:\s?(?:m|bn|k|million|billion|"
+                    r"trillion)\b)?|\b\d[\d,.]*\s?(?:m|bn|million|billion|trillion)?\s?"
+                    r"(?:dollars|pounds|euros|yen|yuan|roubles|rupees|francs|pence|cents|p)\b",
+                    re.I)
+_SCORE = re.compile(r"(?<![\w.-])\d{1,3}-\d{1,3}(?![\w.-]|-\d)")
+_CALENDAR = (r"january|february|march|april|may|june|july|august|september|october|november|"
+             r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday")
+_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"fifteen|twenty|thirty|forty|fifty|sixty|hundred|thousand|million|billion|"
+                     rf"half|dozen|{_CALENDAR})\b", re.I)
+# A figure standing alone ("37", "$2.95bn", "19-13"), not a digit inside a name ("G7").
+_NUMBER_TOKEN = re.compile(r"(?<![\w£$€])[£$€]?\d[\d,.:/-]*\w*|"
+                           + _NUMBER.pattern.removeprefix(r"\d|"),
+                           re.I)
+_DATE_TOKEN = re.compile(rf"\b(?:{YEAR_DIGITS}|\d{{1,2}}(?:st|nd|rd|th)?|{_CALENDAR}|yesterday|"
+                         r"today|tomorrow|tonight|weekend|spring|summer|autumn|winter)\b", re.I)
+_CAUSE = re.compile(r"\b(because|after|due to|as a result|following|since|amid|blamed|owing to|"
+                    r"thanks to|in order to|so that|reason|triggered|prompted|sparked|caused|"
+                    r"led to|fuelled|on the back of)\b", re.I)
+_PLACE_CUE = re.compile(rf"\b(?:in|at|near|from|outside|based in)\s+((?:{CAPITALISED}\s*)+)")
+# Capitalised words that are not a new name: titles and sentence glue.
+_NOT_NAMES = frozenset("mr mrs ms dr sir the a an he she it they but and in on at i we".split())
+_PLURAL_IRREGULAR = frozenset("people men women children staff police cattle".split())
+_NOT_COUNTED = re.compile(rf"(?:{YEAR_DIGITS}|{_CALENDAR})$", re.I)
+_CLAUSE_END = re.compile(r"[,;:.!?()\"“”]")
+
+
+def _is_new(word: str, asked: frozenset[str]) -> bool:
+    """Whether a word of a sentence is not in the question (in any inflection: "Oscar" is
+    the question's "Oscars") and is no title or sentence glue."""
+    folded = without_possessive(word.casefold())
+    return folded not in _NOT_NAMES and folded not in asked and stem(folded) not in asked
+
+
+def new_fact_spans(kind: str | None, sentence: str, asked: frozenset[str],
+                   tuning: AnswerTuning = DEFAULT_TUNING) -> list[Span]:
+    """Where the sentence holds a fact of the asked-for kind that the question (its
+    `asked` words) does not already state (a restated question is not an answer): a figure
+    (for a count, one that counts things: `_counts_something`), a cause, a place after
+    "in/at/near…", a name of several words for a person, a name otherwise."""
+    if kind is None:
+        return []
+    if kind == "reason":
+        return [m.span() for m in _CAUSE.finditer(sentence)]
+    if kind == "place":
+        return [m.span(1) for m in _PLACE_CUE.finditer(sentence)
+                if any(_is_new(word, asked) for word in m.group(1).split())]
+    if kind in ("person", "name"):
+        skip = len(sentence) - len(past_first_word(sentence))
+        if kind == "person":
+            return [m.span() for m in name_runs(sentence, skip)
+                    if any(_is_new(word, asked) for word in m.group(0).split()
+                           if word[0].isupper())]
+        return [m.span() for m in capitalised_words(sentence, skip)
+                if _is_new(m.group(0), asked)]
+    if kind == "count":
+        return [m.span() for m in _NUMBER_TOKEN.finditer(sentence)
+                if _is_new(m.group(0), asked) and _counts_something(sentence, m, tuning)]
+    pattern = {"year": YEAR, "date": _DATE_TOKEN, "number": _NUMBER_TOKEN, "score": _SCORE,
+               "money": _MONEY}[kind]
+    return [m.span() for m in pattern.finditer(sentence) if _is_new(m.group(0), asked)]
+
+
+def offers_new_fact(kind: str | None, sentence: str, asked: frozenset[str]) -> bool:
+    """Whether the sentence holds a new fact of the asked-for kind (`new_fact_spans`)."""
+    return bool(new_fact_spans(kind, sentence, asked))
+
+
+def _words_after(sentence: str, figure: re.Match[str], tuning: AnswerTuning) -> list[str]:
+    """The words after a figure in its clause, within `count_window_chars` characters."""
+    window = sentence[figure.end():figure.end() + tuning.count_window_chars]
+    return words(_CLAUSE_END.split(window)[0])
+
+
+def _counts_something(sentence: str, figure: re.Match[str], tuning: AnswerTuning) -> bool:
+    """Whether a figure counts things: a word or three later in its clause stands a plural
+    noun ("seven versions", "110 times"), and it is no year or date."""
+    if _NOT_COUNTED.match(figure.group(0)):
+        return False
+    following = _words_after(sentence, figure, tuning)
+    if following and following[0].casefold() == "of":
+        return True  # "28 of the world's largest firms"
+    return any(_is_plural(word) for word in following[: tuning.count_window_words])
+
+
+def _is_plural(word: str) -> bool:
+    """Whether an English word looks plural ("versions", "people"; not "bus", "analysis",
+    nor a possessive)."""
+    folded = word.casefold()
+    return folded in _PLURAL_IRREGULAR or (
+        len(folded) > 3 and folded.endswith("s")
+        and not folded.endswith(("ss", "us", "is")) and not is_possessive(folded))
+
+
+def counts_noun(noun: str | None, sentence: str, asked: frozenset[str],
+                tuning: AnswerTuning = DEFAULT_TUNING) -> bool:
+    """Whether the sentence puts a figure the question lacks right before the counted
+    noun, a word or three apart ("some 37 countries", "51 million Americans")."""
+    if noun is None:
+        return False
+    for figure in _NUMBER_TOKEN.finditer(sentence):
+        if not _is_new(figure.group(0), asked):
+            continue
+        following = _words_after(sentence, figure, tuning)[: tuning.count_window_words]
+        if any(stem(word.casefold()) == noun for word in following):
+            return True
+    return False
+
+
+def _beside(spans: list[Span], sentence: str, chars: int,
+            wanted: Callable[[str], bool]) -> bool:
+    """Whether a word of the sentence that `wanted` accepts stands within `chars` characters
+    of one of the new facts (`spans`), outside it."""
+    return any(
+        start - chars <= word.end() and word.start() <= end + chars
+        for word in WORD.finditer(sentence) if wanted(word.group(0))
+        for start, end in spans if not start <= word.start() < end)
+
+
+def fact_near(spans: list[Span], sentence: str, details: set[str],
+              tuning: AnswerTuning = DEFAULT_TUNING) -> bool:
+    """Whether a new fact (`spans`) sits within `near_chars` of one of the question's rare
+    words (`details`, stemmed): "directed by Anton Corbijn" answers "who will direct", while
+    a name elsewhere in the sentence may answer nothing asked."""
+    if not spans or not details:
+        return False
+    return _beside(spans, sentence, tuning.near_chars,
+                   lambda word: stem(word.casefold()) in details)
+
+
+def _same_root(word: str, role: str) -> bool:
+    """Whether a word and a role share a root: "co-founder" and "co-founded", "director"
+    and "directed" (their first five letters, or all of the shorter one's, at least four)."""
+    letters = min(len(word), len(role), 5)
+    return letters >= 4 and word[:letters] == role[:letters]
+
+
+def names_role(spans: list[Span], sentence: str, roles: frozenset[str],
+               tuning: AnswerTuning = DEFAULT_TUNING) -> bool:
+    """Whether a new name (`spans`) stands within `role_chars` of the role asked about:
+    "defence lawyer Reid Weingarten", "Suranga Chandratillake, co-founder of Blinkx"."""
+    if not spans or not roles:
+        return False
+    return _beside(spans, sentence, tuning.role_chars,
+                   lambda word: any(_same_root(word.casefold(), role) for role in roles))
+
+
+def fills_slot(spans: list[Span], sentence: str, preposition: str | None) -> bool:
+    """Whether a new fact (`spans`) stands right after the question's leading preposition,
+    an article allowed between: "against Blackburn", "at the Sage Centre"."""
+    if not spans or preposition is None:
+        return False
+    starts = {start for start, _end in spans}
+    return any(found.end() in starts for found in re.finditer(
+        rf"\b{preposition}\s+(?:(?:the|a|an)\s+)?", sentence, re.I))

@@ -1,0 +1,146 @@
+"""`Answerer`: a question's whole path, stage by stage, in one method.
+
+read the question → embed it → retrieve passages (dense + lexical, fused) → rank stories
+(their copies, recency, best answer sentence) → abstain, or choose sentences → compose the
+cited answer. Each stage is timed (`Answer.stage_ms`). The stages live in their own modules
+of `index.qa`; the `Answerer` is handed what they need when it is built: the store, the live
+vector index, the query encoder, the sentence vectors and the tuning.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from index.qa.abstain import should_abstain
+from index.qa.answer import NO_ANSWER, Answer, Citation
+from index.qa.compose import compose
+from index.qa.question import Question
+from index.qa.retrieve import DateRange, retrieve
+from index.qa.sentences import SentenceVectorCache, candidate_sentences, select_sentences
+from index.qa.stories import (
+    TermWeights,
+    best_copy_per_story,
+    rank_stories,
+    recency_boost,
+    rescore_stories,
+)
+from index.qa.tuning import AnswerTuning
+from index.storage import ArticleStore, VectorIndex
+
+# The stages up to the question's vector, and retrieval, in `Answer.timings_ms` terms; the
+# stages after them make up "answer".
+_EMBED_STAGES = ("index", "question", "embed")
+_SEARCH_STAGES = ("retrieve",)
+
+
+class QueryEncoder(Protocol):
+    """Turns a question into a normalised vector (`index.embed.Embedder`)."""
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class _Stopwatch:
+    """The time of each stage, in milliseconds, in the order they ran."""
+
+    def __init__(self) -> None:
+        self.stage_ms: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stage_ms[stage] = (now - self._last) * 1000
+        self._last = now
+
+    def summary(self) -> dict[str, float]:
+        """The four times of `Answer.timings_ms`."""
+        embed = sum(self.stage_ms.get(stage, 0.0) for stage in _EMBED_STAGES)
+        search = sum(self.stage_ms.get(stage, 0.0) for stage in _SEARCH_STAGES)
+        total = sum(self.stage_ms.values())
+        return {"embed": embed, "search": search, "answer": total - embed - search,
+                "total": total}
+
+
+class Answerer:
+    """Answers questions from a store and its live vector index, with citations."""
+
+    def __init__(
+        self,
+        store: ArticleStore,
+        index: Callable[[], VectorIndex],
+        encoder: Callable[[], QueryEncoder],
+        sentence_vectors: SentenceVectorCache,
+        tuning: AnswerTuning,
+    ) -> None:
+        """`index` returns the live vector index (a new one when the index is swapped);
+        `encoder` the query encoder (loaded on the first question)."""
+        self.store = store
+        self.tuning = tuning
+        self.sentence_vectors = sentence_vectors
+        self.term_weights = TermWeights(store)
+        self._index = index
+        self._encoder = encoder
+        self._index_seen: VectorIndex | None = None
+        self._index_lock = threading.Lock()
+
+    def ask(self, text: str, *, since: str | None = None, until: str | None = None) -> Answer:
+        """A short answer with numbered citations, or an abstention; `since`/`until` limit
+        the articles to those published between them (ISO dates, both included)."""
+        clock = _Stopwatch()
+        index = self._live_index()
+        clock.lap("index")
+        with self.store.snapshot():  # one state of the store for the whole question
+            return self._answer(text, index, DateRange(since, until), clock)
+
+    def _answer(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch
+                ) -> Answer:
+        """The stages, in order."""
+        tuning = self.tuning
+        question = Question.of(text)
+        clock.lap("question")
+
+        query_vector = self._encoder().embed_query(text)
+        clock.lap("embed")
+
+        hits = retrieve(self.store, index, question, query_vector, tuning, dates)
+        clock.lap("retrieve")
+
+        stories = rank_stories(hits, question, query_vector, tuning, self.sentence_vectors,
+                               term_weights=self.term_weights.of(question), store=self.store,
+                               dates=dates)
+        stories = recency_boost(stories, question, tuning)
+        stories = best_copy_per_story(rescore_stories(question, stories, tuning))
+        clock.lap("stories")
+
+        answer_text, abstained = NO_ANSWER, True
+        citations: list[Citation] = []
+        declined = should_abstain(question, stories, tuning, self.store.has_term)
+        clock.lap("abstain")
+        if not declined:
+            chosen = select_sentences(candidate_sentences(question, stories, tuning), tuning)
+            clock.lap("sentences")
+            if chosen:
+                answer_text, citations = compose(chosen, self.store)
+                abstained = False
+            clock.lap("compose")
+
+        return Answer(
+            question=text, answer=answer_text, abstained=abstained, citations=citations,
+            retrieved=[hit for story in stories for hit in story.hits],
+            timings_ms=clock.summary(), stage_ms=clock.stage_ms,
+        )
+
+    def _live_index(self) -> VectorIndex:
+        """The live index; the word frequencies and sentence vectors kept in memory are
+        dropped when it is another one than the last question's (the collection changed)."""
+        index = self._index()
+        with self._index_lock:
+            if index is not self._index_seen:
+                self._index_seen = index
+                self.term_weights.clear()
+                self.sentence_vectors.clear()
+        return index
