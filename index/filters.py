@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from index.storage import StoredArticle
 
 Bound = Literal["since", "until"]
 BOUNDS: tuple[Bound, ...] = ("since", "until")
@@ -45,13 +48,29 @@ class BackwardsRange(DateFilterError):
 
 @dataclass(frozen=True, slots=True)
 class DateRange:
-    """Both ends of a publication-date filter, each optional and as the user wrote it."""
+    """Both ends of a publication-date filter, each optional and as the user wrote it (ISO
+    dates, both ends included); neither end set: any article, dated or not."""
 
     since: str | None = None
     until: str | None = None
 
     def __bool__(self) -> bool:
+        return self.limited
+
+    @property
+    def limited(self) -> bool:
         return bool(self.since or self.until)
+
+    def holds(self, article: StoredArticle) -> bool:
+        """Whether the article's publication date is in the range (an undated article is
+        in no limited range)."""
+        published = article.published_at
+        if self.since and (not published or published < self.since):
+            return False
+        return not (self.until and (not published or published[: len(self.until)] > self.until))
+
+
+ANY_DATE = DateRange()
 
 
 def parse_date(value: str, bound: Bound) -> str:

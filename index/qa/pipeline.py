@@ -16,11 +16,12 @@ from typing import Protocol
 
 import numpy as np
 
+from index.filters import DateRange
 from index.qa.abstain import should_abstain
 from index.qa.answer import NO_ANSWER, Answer, Citation
 from index.qa.compose import compose
 from index.qa.question import Question
-from index.qa.retrieve import DateRange, retrieve
+from index.qa.retrieve import retrieve
 from index.qa.sentences import SentenceVectorCache, candidate_sentences, select_sentences
 from index.qa.stories import (
     TermWeights,

@@ -9,37 +9,15 @@ source. The first passages of each ranking are always kept (`retriever_top`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import islice
 
 import numpy as np
 
+from index.filters import ANY_DATE, DateRange
 from index.qa.evidence import Hit
 from index.qa.question import Question
 from index.qa.tuning import AnswerTuning
 from index.storage import ArticleStore, PassageRow, StoredArticle, VectorIndex
-
-
-@dataclass(frozen=True, slots=True)
-class DateRange:
-    """The publication dates a question is limited to (ISO dates, both ends included);
-    neither end set: any article, dated or not."""
-
-    since: str | None = None
-    until: str | None = None
-
-    @property
-    def limited(self) -> bool:
-        return bool(self.since or self.until)
-
-    def holds(self, article: StoredArticle) -> bool:
-        published = article.published_at
-        if self.since and (not published or published < self.since):
-            return False
-        return not (self.until and (not published or published[: len(self.until)] > self.until))
-
-
-ANY_DATE = DateRange()
 
 
 def fuse(

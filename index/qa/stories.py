@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from index.filters import ANY_DATE, DateRange
 from index.qa.evidence import Hit, StoryEvidence
 from index.qa.question import Question
-from index.qa.retrieve import ANY_DATE, DateRange
 from index.qa.sentences import SentenceVectorCache, sentence_scores
 from index.qa.tuning import AnswerTuning
 from index.storage import ArticleStore, StoredArticle
