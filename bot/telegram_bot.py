@@ -33,8 +33,8 @@ from bot.chatlog import ChatLog
 from bot.config import BotConfig, WebhookConfig
 from bot.handlers import BotServices
 from bot.ratelimit import QuestionRateLimiter
-from index.config import Settings
 from index.library import Library, NotIndexedError
+from index.settings import Settings
 from index.storage.faiss_index import IndexFileError
 
 logger = logging.getLogger(__name__)

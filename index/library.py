@@ -27,7 +27,6 @@ import numpy as np
 
 from index import answer as answering
 from index.answer import Answer
-from index.config import Settings
 from index.embed import Embedder, shared_embedder
 from index.ingest import FileResult, iter_files, read_file
 from index.search import (
@@ -40,6 +39,7 @@ from index.search import (
     retrieve,
     stem,
 )
+from index.settings import Settings
 from index.storage import StoredArticle, StoredFeed
 from index.storage import faiss_index as vectors
 from index.storage.embedding_cache import EmbeddingCache
@@ -55,6 +55,7 @@ from index.storage.sqlite_store import (
 if TYPE_CHECKING:
     from index.article import ArticleDraft
     from index.feed_sync import FeedChanges
+    from index.fetch import FetchSettings
 
 
 class NotIndexedError(RuntimeError):
@@ -163,7 +164,14 @@ class Library:
     @property
     def embedder(self) -> Embedder:
         """The embedding model, loaded on first use, once per process."""
-        return shared_embedder(self.settings.model)
+        return shared_embedder(self.settings.model, self.settings.embedding)
+
+    def _fetch_settings(self) -> FetchSettings:
+        """How web pages and feeds are fetched (private addresses, timeouts)."""
+        from index.fetch import FetchSettings
+
+        return FetchSettings.configured(allow_private=self.settings.allow_private_urls,
+                                        timeout=self.settings.fetch_timeout)
 
     # -- ingest and index ---------------------------------------------------------------
 
@@ -223,10 +231,10 @@ class Library:
     def ingest_url(self, url: str, progress: ProgressCallback | None = None) -> IngestReport:
         """Fetch one web article (safely, see `index.fetch`), store it and bring the index
         up to date. Raises `index.fetch.FetchError` when the page can't be used."""
-        from index.fetch import FetchSettings, fetch_article
+        from index.fetch import fetch_article
 
         started = time.perf_counter()
-        draft = fetch_article(url, settings=FetchSettings.from_env())  # no lock while fetching
+        draft = fetch_article(url, settings=self._fetch_settings())  # no lock while fetching
         with self._writing():
             report = IngestReport()
             self._store_fetched([draft], report, progress)
@@ -238,10 +246,10 @@ class Library:
                     progress: ProgressCallback | None = None) -> IngestReport:
         """Like `ingest_url` for several URLs, indexing once; a URL that can't be used is
         reported in `skipped` with the reason, and the others are still ingested."""
-        from index.fetch import FetchError, FetchSettings, fetch_article
+        from index.fetch import FetchError, fetch_article
 
         started = time.perf_counter()
-        settings = FetchSettings.from_env()
+        settings = self._fetch_settings()
         report = IngestReport()
         drafts = []
         for url in urls:  # no lock while fetching
@@ -288,13 +296,12 @@ class Library:
         `index.fetch.FetchError` with the reason otherwise."""
         from index.feed_sync import feed_address
         from index.feeds import poll_feed
-        from index.fetch import FetchSettings
 
         address = feed_address(url)
         existing = self.feed(address)
         if existing is not None:
             return existing
-        poll = poll_feed(address, settings=FetchSettings.from_env())
+        poll = poll_feed(address, settings=self._fetch_settings())
         self.store.add_feed(address, poll.title)
         added = self.feed(address)
         assert added is not None
@@ -322,10 +329,9 @@ class Library:
         Items whose article could not be made are reported in `skipped` and retried by the
         next refresh: the feed's validators are kept only when every item was stored."""
         from index.feed_sync import PageCache, collect_changes
-        from index.fetch import FetchSettings
 
         started = time.perf_counter()
-        settings = FetchSettings.from_env()
+        settings = self._fetch_settings()
         pages: PageCache = {}
         changes = [  # network first, outside the write lock
             collect_changes(feed, self.store.feed_item_hashes(feed.url), settings, pages)

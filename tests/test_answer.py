@@ -16,8 +16,8 @@ from index.answer import (
     sentence_scores,
     should_abstain,
 )
-from index.config import AnswerTuning, Settings
 from index.library import Library
+from index.qa.tuning import AnswerTuning
 from index.question import (
     QuestionFacts,
     asks_for_successor,
@@ -39,6 +39,7 @@ from index.search import (
     stemmed_words,
     term_coverage,
 )
+from index.settings import Settings
 from index.storage import StoredArticle
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from index.config import Settings
 from index.library import Library
 from index.search import query_terms, rank_stories, retrieve
+from index.settings import Settings
 
 # The samples' dense and lexical rankings put different stories first for this question,
 # and fusion puts a third story first.

@@ -19,9 +19,9 @@ from click.testing import Result
 
 from index import dedupe
 from index.article import ArticleDraft
-from index.config import Settings
 from index.library import Library
 from index.search import StoryEvidence, asks_for_recent, recency_boost
+from index.settings import Settings
 from index.storage import StoredArticle
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.sqlite_store import _MIGRATIONS, SCHEMA_VERSION, SQLiteStore

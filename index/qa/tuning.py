@@ -1,7 +1,7 @@
 """`AnswerTuning`: every number that decides how a question is answered, in one place.
 
 Retrieval depths, ranking and sentence weights, answer length and the abstention thresholds.
-Each knob can be set by its `CITEBOT_<KNOB>` variable (see `index.config`).
+Each knob can be set by its `CITEBOT_<KNOB>` variable (see `index.settings`).
 """
 
 from __future__ import annotations
