@@ -389,11 +389,11 @@ def serve(ctx: click.Context, env_file: Path, **flags: object) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def show_config(ctx: click.Context, env_file: Path, as_json: bool) -> None:
-    """Print every setting in effect, one per line, with its source (flag, env, .env or
-    default); secrets are masked. Needs no bot token.
+    """Print every setting in effect and where it came from (flag, env, .env, default).
 
-    The lines are KEY=VALUE with the source as a comment (docs/configuration.md lists
-    every setting)."""
+    One KEY=VALUE line per setting with its source as a comment; secrets (the bot token,
+    the webhook secret) are masked. Needs no bot token. docs/configuration.md lists every
+    setting."""
     effective = _setting_values(ctx, env_file).effective()
     if as_json:
         click.echo(json.dumps({e.setting.env: {"value": e.json_value(), "source": e.source}
