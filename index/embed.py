@@ -11,10 +11,9 @@ Two backends compute the same vectors:
   normalisation included), its graph fused by ONNX Runtime's transformer optimizer, and run
   by ONNX Runtime with the `tokenizers` library in front. The export is cached in
   `EmbedderSettings.cache_dir` (`CITEBOT_CACHE_DIR`, default `~/.cache/citebot`) under a
-  key of the model files and the
-  library versions, written atomically; later processes load it in a fraction of a second
-  and never import torch. The export is checked against torch on a few texts (cosine
-  ≥ 0.9999) before it is used.
+  key of the model files and the library versions, written atomically; later processes
+  load it in a fraction of a second and never import torch. The export is checked against
+  torch on a few texts (cosine ≥ 0.9999) before it is used.
 * `torch`: sentence-transformers on PyTorch, as the model was published.
 
 `EmbedderSettings.query_backend` (`CITEBOT_QUERY_BACKEND`) chooses the backend of
@@ -31,9 +30,9 @@ When ONNX can't be used (onnxruntime or onnx missing, a model other than
 Transformer + mean pooling, an export that does not match torch), the embedder falls back
 to torch and says why in `Embedder.fallback_reason`. `EmbedderSettings.threads`
 (`CITEBOT_EMBED_THREADS`) sets the threads (default: the CPUs this process may use, which
-measured fastest, see
-docs/performance.md): a question runs on one session with that many threads; bulk batches
-run side by side, one single-threaded worker per thread (ONNX session or torch).
+measured fastest, see docs/performance.md): a question runs on one session with that many
+threads; bulk batches run side by side, one single-threaded worker per thread (ONNX session
+or torch).
 
 This module reads none of citebot's settings from the environment: `index.settings` does,
 once, and hands the values in as an `EmbedderSettings`.

@@ -394,19 +394,19 @@ BY_NAME = _by_name(SETTINGS)
 # --- reading values: flags > environment > .env > defaults ---------------------------------
 
 
-def read_env_file(path: Path) -> dict[str, str]:
+def read_env_file(env_file: Path) -> dict[str, str]:
     """`KEY=VALUE` lines of a `.env` file (`export`, comments and quotes allowed); {} if absent."""
-    if not path.is_file():
+    if not env_file.is_file():
         return {}
     values: dict[str, str] = {}
-    for line_number, line in enumerate(path.read_text(encoding="utf-8").splitlines(),
+    for line_number, line in enumerate(env_file.read_text(encoding="utf-8").splitlines(),
                                        start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         key, sep, value = line.removeprefix("export ").partition("=")
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key.strip()):
-            raise SettingsError(f"{path}:{line_number}: expected KEY=VALUE")
+            raise SettingsError(f"{env_file}:{line_number}: expected KEY=VALUE")
         values[key.strip()] = _unquote(value.strip())
     return values
 
@@ -556,8 +556,8 @@ DOC_BEGIN = ("<!-- generated from index/settings.py by "
 DOC_END = "<!-- end of the generated tables -->"
 
 
-def _cell(text_: str) -> str:
-    return text_.replace("|", "\\|")
+def _cell(markdown: str) -> str:
+    return markdown.replace("|", "\\|")
 
 
 def _documented_default(setting: Setting) -> str:
@@ -594,14 +594,15 @@ def generated_part(document: str) -> str:
     return document[start + len(DOC_BEGIN):end].strip("\n")
 
 
-def rewrite_configuration_doc(path_: Path) -> None:
-    """Replace the generated tables of the document at `path_` with the registry's."""
-    document = path_.read_text(encoding="utf-8")
+def rewrite_configuration_doc(document_path: Path) -> None:
+    """Replace the generated tables of the document at `document_path` with the registry's."""
+    document = document_path.read_text(encoding="utf-8")
     start, end = document.find(DOC_BEGIN), document.find(DOC_END)
     if start < 0 or end < start:
-        raise SystemExit(f"{path_}: no {DOC_BEGIN!r} … {DOC_END!r} markers")
-    path_.write_text(document[:start + len(DOC_BEGIN)] + "\n" + configuration_tables() + "\n"
-                     + document[end:], encoding="utf-8")
+        raise SystemExit(f"{document_path}: no {DOC_BEGIN!r} … {DOC_END!r} markers")
+    tables = configuration_tables()
+    document_path.write_text(f"{document[:start + len(DOC_BEGIN)]}\n{tables}\n{document[end:]}",
+                             encoding="utf-8")
 
 
 if __name__ == "__main__":
