@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from index import dedupe  # noqa: E402
-from index.config import Settings  # noqa: E402
 from index.library import Library  # noqa: E402
+from index.settings import Settings  # noqa: E402
 
 
 @contextmanager

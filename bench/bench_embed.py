@@ -27,7 +27,6 @@ Writes `bench-embed.json` (and prints it).
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -45,7 +44,10 @@ from index import embed  # noqa: E402
 from index.chunk import make_passages  # noqa: E402
 from index.embed import Embedder  # noqa: E402
 from index.ingest import iter_files, read_file  # noqa: E402
+from index.settings import Settings  # noqa: E402
 from index.storage.sqlite_store import embed_input, sentence_inputs  # noqa: E402
+
+EMBEDDING = Settings.from_env().embedding  # CITEBOT_EMBED_THREADS etc., read once
 
 
 def model_shape(path: str) -> dict[str, int]:
@@ -120,7 +122,7 @@ def matmul_peak(threads: int, shape: dict[str, int]) -> dict[str, object]:
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
         row = {"torch": _best(lambda ta=ta, tb=tb: ta @ tb, flop),
                "onnxruntime": _best(_ort_matmul(m, k, n, threads), flop)}
-        if threads == embed.default_threads():  # numpy's BLAS threads are fixed at import
+        if threads == EMBEDDING.threads:  # numpy's BLAS threads are fixed at import
             row["numpy"] = _best(lambda a=a, b=b: a @ b, flop)
         out[label] = row
     out["peak"] = max(v for row in out.values() if isinstance(row, dict)
@@ -163,14 +165,15 @@ def query_latency(embedder: Embedder, questions: list[str]) -> dict[str, float]:
 
 def cold_load(backend: str, cache: str | None = None) -> float:
     """Seconds to import and load the embedder in a fresh interpreter."""
-    code = ("import time; t = time.perf_counter(); from index.embed import Embedder; "
-            f"e = Embedder(query_backend={backend!r}, bulk_backend={backend!r}); "
+    settings = (f"EmbedderSettings(cache_dir=pathlib.Path({cache!r}))" if cache
+                else "EmbedderSettings()")
+    code = ("import time; t = time.perf_counter(); import pathlib; "
+            "from index.embed import Embedder, EmbedderSettings; "
+            f"e = Embedder(settings={settings}, query_backend={backend!r}, "
+            f"bulk_backend={backend!r}); "
             "assert e.query_backend == %r, e.fallback_reason; "
             "print(time.perf_counter() - t)" % backend)
-    env = dict(os.environ)
-    if cache:
-        env[embed.CACHE_DIR_ENV] = cache
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
                             capture_output=True, text=True)
     return round(float(result.stdout.strip().splitlines()[-1]), 2)
 
@@ -180,7 +183,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=1600,
                         help="texts in the throughput sample (1 passage : 4 sentences)")
     args = parser.parse_args()
-    threads = embed.default_threads()
+    threads = EMBEDDING.threads
     result: dict[str, object] = {"threads_available": threads}
 
     probe = Embedder()

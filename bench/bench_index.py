@@ -35,9 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index.config import DEFAULT_PASSAGE_VECTORS, PASSAGE_VECTORS, Settings  # noqa: E402
 from index.evaluate import evaluate, load_questions, percentile  # noqa: E402
 from index.library import Library, Progress  # noqa: E402
+from index.settings import DEFAULT_PASSAGE_VECTORS, PASSAGE_VECTORS, Settings  # noqa: E402
 from index.storage import faiss_index as vectors  # noqa: E402
 
 
@@ -162,7 +162,7 @@ def torch_query_check(library: Library, questions: list, corpus: Path) -> dict[s
     torch_embedder = Embedder(library.settings.model, query_backend="torch",
                               bulk_backend="torch")
     original = library_module.shared_embedder
-    library_module.shared_embedder = lambda name: torch_embedder  # type: ignore[assignment]
+    library_module.shared_embedder = lambda name, settings=None: torch_embedder  # type: ignore[assignment]
     try:
         metrics = evaluate(library, questions, corpus).metrics()
     finally:

@@ -41,8 +41,8 @@ from bot.handlers.citations import on_citation_button
 from bot.handlers.errors import on_error
 from bot.handlers.jobs import JobRunner, scheduled_refresh
 from bot.ratelimit import QuestionRateLimiter
-from index.config import Settings
 from index.library import Library, NotIndexedError
+from index.settings import Settings
 from index.storage.faiss_index import IndexFileError
 
 logger = logging.getLogger(__name__)
@@ -170,14 +170,15 @@ def webhook_options(webhook: WebhookConfig) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 
 
-def serve(config: BotConfig) -> None:
-    """Run the bot until interrupted: long polling, or a webhook when configured.
+def serve(config: BotConfig, settings: Settings) -> None:
+    """Run the bot until interrupted (long polling, or a webhook when configured) over the
+    collection `settings` open.
 
     Raises `StartupError` (with a message fit for the user) when Telegram rejects the token
     or can't be reached.
     """
     configure_logging(config)
-    library = Library(Settings.from_env(config.data_dir, config.model))
+    library = Library(settings)
     try:
         warn_if_not_indexed(library)
         application = build_application(config, library)

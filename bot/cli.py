@@ -3,7 +3,9 @@
 `ingest`, `reindex`, `ask`, `search`, `latest`, `stats`, `remove`, `feeds add|list|remove` and
 `refresh` mirror the Library's methods one to one, deciding what a target or a date means by
 the same rules as the bot (`index.targets`, `index.filters`); `serve` starts the Telegram
-bot. Human-readable output by default, `--json` for machines.
+bot; `config` shows every setting in effect. Settings come from `index.settings`: the group's
+flags, then the environment, then a `.env` file in the working directory. Human-readable
+output by default, `--json` for machines.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from pathlib import Path
 
 import click
 
-from index.config import Settings, SettingsError
 from index.embed import ModelError
 from index.filters import (
     DATE_FORMATS,
@@ -28,14 +29,22 @@ from index.filters import (
 )
 from index.library import IngestReport, Library, NotIndexedError, Progress, ProgressCallback
 from index.qa.answer import Answer
+from index.settings import DEFAULT_ENV_FILE, Settings, SettingsError, SettingValues
 from index.storage import StoredArticle
 from index.storage.faiss_index import IndexFileError
 from index.targets import is_web_address, removal_candidates
 
 
+def _setting_values(ctx: click.Context, env_file: Path = DEFAULT_ENV_FILE,
+                    **flags: object) -> SettingValues:
+    """Every setting's text: `flags` and the group's `--data-dir`/`--model`, the
+    environment, then `env_file`."""
+    return SettingValues.read({"data_dir": ctx.obj.get("data_dir"),
+                               "model": ctx.obj.get("model"), **flags}, env_file=env_file)
+
+
 def _open_library(ctx: click.Context) -> Library:
-    settings = Settings.from_env(ctx.obj.get("data_dir"), ctx.obj.get("model"))
-    return Library(settings)
+    return Library(Settings.from_values(_setting_values(ctx)))
 
 
 class _Commands(click.Group):
@@ -431,23 +440,42 @@ def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bo
 @click.pass_context
 def serve(ctx: click.Context, env_file: Path, **flags: object) -> None:
     """Run the Telegram bot (long polling, or a webhook with --webhook-url)."""
-    import os
-
     from bot.app import StartupError
     from bot.app import serve as serve_bot
-    from bot.config import BotConfig, ConfigError, read_env_file
+    from bot.config import BotConfig
 
     try:
-        file_values = read_env_file(env_file)
-        for key, value in file_values.items():  # index settings (CITEBOT_*) from .env too
-            os.environ.setdefault(key, value)
-        config = BotConfig.load(os.environ, overrides={
-            **flags, "data_dir": ctx.obj.get("data_dir"), "model": ctx.obj.get("model"),
-        })
-        serve_bot(config)
-    except (ConfigError, StartupError) as error:
+        values = _setting_values(ctx, env_file, **flags)
+        serve_bot(BotConfig.from_values(values), Settings.from_values(values))
+    except (SettingsError, StartupError) as error:
         click.echo(f"error: {error}", err=True)
         ctx.exit(2)
+
+
+@main.command("config")
+@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path),
+              default=str(DEFAULT_ENV_FILE), show_default=True,
+              help="KEY=VALUE settings; the environment wins over it.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def show_config(ctx: click.Context, env_file: Path, as_json: bool) -> None:
+    """Print every setting in effect and where it came from (flag, env, .env, default).
+
+    One KEY=VALUE line per setting with its source as a comment; secrets (the bot token,
+    the webhook secret) are masked. Needs no bot token. docs/configuration.md lists every
+    setting."""
+    effective = _setting_values(ctx, env_file).effective()
+    if as_json:
+        click.echo(json.dumps({e.setting.env: {"value": e.json_value(), "source": e.source}
+                               for e in effective}, indent=2))
+        return
+    assignments = [f"{e.setting.env}={e.shown()}" for e in effective]
+    width = max(map(len, assignments))
+    for assignment, e in zip(assignments, effective, strict=True):
+        note = e.source
+        if not e.shown() and e.setting.shown_default:
+            note += ": " + e.setting.shown_default.replace("`", "")
+        click.echo(f"{assignment:<{width}}  # {note}")
 
 
 def run() -> None:

@@ -10,16 +10,17 @@ Two backends compute the same vectors:
 * `onnx` (default): the model exported once with `torch.onnx` (mean pooling and L2
   normalisation included), its graph fused by ONNX Runtime's transformer optimizer, and run
   by ONNX Runtime with the `tokenizers` library in front. The export is cached in
-  `CITEBOT_CACHE_DIR` (default `~/.cache/citebot`) under a key of the model files and the
-  library versions, written atomically; later processes load it in a fraction of a second
-  and never import torch. The export is checked against torch on a few texts (cosine
-  ≥ 0.9999) before it is used.
+  `EmbedderSettings.cache_dir` (`CITEBOT_CACHE_DIR`, default `~/.cache/citebot`) under a
+  key of the model files and the library versions, written atomically; later processes
+  load it in a fraction of a second and never import torch. The export is checked against
+  torch on a few texts (cosine ≥ 0.9999) before it is used.
 * `torch`: sentence-transformers on PyTorch, as the model was published.
 
-`CITEBOT_QUERY_BACKEND` chooses the backend of `embed_query` (questions), `onnx` or
-`torch`. `CITEBOT_BULK_BACKEND` chooses that of `embed` (passages and sentences at index
-time): `onnx`, `torch`, `bf16` (torch with bfloat16 matrix products, fp32 everywhere else)
-or `auto` (default): `bf16` for a job of at least `BF16_MIN_TOKENS` tokens on a CPU that
+`EmbedderSettings.query_backend` (`CITEBOT_QUERY_BACKEND`) chooses the backend of
+`embed_query` (questions), `onnx` or `torch`. `EmbedderSettings.bulk_backend`
+(`CITEBOT_BULK_BACKEND`) chooses that of `embed` (passages and sentences at index time):
+`onnx`, `torch`, `bf16` (torch with bfloat16 matrix products, fp32 everywhere else) or
+`auto` (default): `bf16` for a job of at least `BF16_MIN_TOKENS` tokens on a CPU that
 multiplies bfloat16 natively (AVX512-BF16 or AMX), else `onnx`. On such a CPU bf16 runs
 about 1.5× as fast as ONNX fp32 and its vectors agree with fp32 at cosine ≥ 0.9999 (checked
 on a few texts before first use; a CPU or build where they don't falls back to ONNX); a
@@ -27,10 +28,14 @@ small job stays on ONNX because loading torch costs more than it saves.
 
 When ONNX can't be used (onnxruntime or onnx missing, a model other than
 Transformer + mean pooling, an export that does not match torch), the embedder falls back
-to torch and says why in `Embedder.fallback_reason`. `CITEBOT_EMBED_THREADS` sets the
-threads (default: the CPUs this process may use, which measured fastest, see
-docs/performance.md): a question runs on one session with that many threads; bulk batches
-run side by side, one single-threaded worker per thread (ONNX session or torch).
+to torch and says why in `Embedder.fallback_reason`. `EmbedderSettings.threads`
+(`CITEBOT_EMBED_THREADS`) sets the threads (default: the CPUs this process may use, which
+measured fastest, see docs/performance.md): a question runs on one session with that many
+threads; bulk batches run side by side, one single-threaded worker per thread (ONNX session
+or torch).
+
+This module reads none of citebot's settings from the environment: `index.settings` does,
+once, and hands the values in as an `EmbedderSettings`.
 
 Bulk embedding sorts texts by token count and cuts batches by a token budget, so a batch
 pads its texts by a few tokens at most and no compute goes to padding.
@@ -43,8 +48,9 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,10 +62,6 @@ _BUNDLED = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
 
 BACKENDS = ("onnx", "torch")
 BULK_BACKENDS = ("auto", "onnx", "torch", "bf16")
-QUERY_BACKEND_ENV = "CITEBOT_QUERY_BACKEND"
-BULK_BACKEND_ENV = "CITEBOT_BULK_BACKEND"
-CACHE_DIR_ENV = "CITEBOT_CACHE_DIR"
-THREADS_ENV = "CITEBOT_EMBED_THREADS"
 BATCH_TOKENS = 2048  # padded tokens per bulk batch, ONNX and bf16 (bench/bench_embed.py)
 # Below this many tokens `auto` keeps a bulk job on ONNX: loading torch (~3 s) costs more
 # than bf16 saves (~24 µs a token here, bench/bench_embed.py).
@@ -91,16 +93,6 @@ def resolve_model_path(name: str) -> str:
     return str(path) if path.exists() else name
 
 
-def backend_setting(variable: str, value: str | None = None, *,
-                    choices: Sequence[str] = BACKENDS) -> str:
-    """The backend named by `value`, else by the environment `variable`, else the first
-    of `choices`."""
-    chosen = (value or os.environ.get(variable) or choices[0]).strip().lower()
-    if chosen not in choices:
-        raise ModelError(f"{variable}={chosen!r}: expected one of {', '.join(choices)}")
-    return chosen
-
-
 @cache
 def cpu_has_bf16() -> bool:
     """True when the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16 on Linux)."""
@@ -115,22 +107,37 @@ def cpu_has_bf16() -> bool:
     return False
 
 
-def default_threads() -> int:
-    """`CITEBOT_EMBED_THREADS`, else the CPUs this process may run on."""
-    if os.environ.get(THREADS_ENV):
-        return max(1, int(os.environ[THREADS_ENV]))
+def available_cpus() -> int:
+    """The CPUs this process may run on (the default number of embedding threads)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
 
 
-def cache_dir() -> Path:
-    """Where exported models are kept: `CITEBOT_CACHE_DIR`, else ~/.cache/citebot."""
-    if os.environ.get(CACHE_DIR_ENV):
-        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    """Where exported models are kept by default: $XDG_CACHE_HOME/citebot, else
+    ~/.cache/citebot."""
+    base = environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "citebot"
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedderSettings:
+    """How the model runs: the backend of questions and of bulk embedding, the threads,
+    and where the ONNX export is cached (see the module docstring)."""
+
+    query_backend: str = "onnx"  # one of BACKENDS
+    bulk_backend: str = "auto"  # one of BULK_BACKENDS
+    threads: int = field(default_factory=available_cpus)
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
+
+
+def _checked_backend(kind: str, backend: str, choices: Sequence[str]) -> str:
+    chosen = backend.strip().lower()
+    if chosen not in choices:
+        raise ModelError(f"{kind} backend {backend!r}: expected one of {', '.join(choices)}")
+    return chosen
 
 
 def _read_json(path: Path) -> Any:
@@ -261,9 +268,10 @@ def export_onnx(folder: Path, target: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def onnx_model_path(folder: Path) -> Path:
-    """The cached ONNX export of the model in `folder`, exported first if needed."""
-    target = cache_dir() / "onnx" / f"{folder.name}-{_export_key(folder)}" / "model.onnx"
+def onnx_model_path(folder: Path, cache_dir: Path) -> Path:
+    """The cached ONNX export of the model in `folder` (kept under `cache_dir`), exported
+    first if needed."""
+    target = cache_dir / "onnx" / f"{folder.name}-{_export_key(folder)}" / "model.onnx"
     if not target.is_file():
         log.info("exporting %s to ONNX (once): %s", folder, target)
         export_onnx(folder, target)
@@ -337,22 +345,26 @@ class Embedder:
     Vectors are L2-normalised float32, so inner product is cosine similarity.
     """
 
-    def __init__(self, name: str = DEFAULT_MODEL, *, query_backend: str | None = None,
-                 bulk_backend: str | None = None, threads: int | None = None,
-                 bulk_workers: int | None = None) -> None:
+    def __init__(self, name: str = DEFAULT_MODEL, settings: EmbedderSettings | None = None, *,
+                 query_backend: str | None = None, bulk_backend: str | None = None,
+                 threads: int | None = None, bulk_workers: int | None = None) -> None:
+        """`settings` (defaults when None), with any of the keyword arguments winning."""
+        settings = settings or EmbedderSettings()
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         self.name = name
         self.path = resolve_model_path(name)
-        self.threads = threads or default_threads()
+        self.threads = max(1, threads or settings.threads)
+        self.cache_dir = settings.cache_dir
         # Bulk ONNX batches run on `bulk_workers` single-threaded sessions side by side
         # (measured faster and steadier on a busy machine than one session's threads).
         self.bulk_workers = bulk_workers or self.threads
-        self.query_backend = backend_setting(QUERY_BACKEND_ENV, query_backend)
-        self.bulk_backend = backend_setting(BULK_BACKEND_ENV, bulk_backend,
-                                            choices=BULK_BACKENDS)
+        self.query_backend = _checked_backend("query", query_backend or settings.query_backend,
+                                              BACKENDS)
+        self.bulk_backend = _checked_backend("bulk", bulk_backend or settings.bulk_backend,
+                                             BULK_BACKENDS)
         self.fallback_reason: str | None = None
         self.last_bulk_route: str | None = None  # the backend the last `embed` ran on
         self._torch_model: Any = None
@@ -383,7 +395,7 @@ class Embedder:
                 config = _read_json(folder / "config.json")
                 self.dim = int(config["hidden_size"])
                 self._tokenizer = _tokenizer(folder, self.max_tokens)
-                self._onnx_path = onnx_model_path(folder)
+                self._onnx_path = onnx_model_path(folder, self.cache_dir)
                 self._session = _Session(self._onnx_path, self.threads)
                 return
             except Exception as error:  # any failure of onnx/onnxruntime/export: use torch
@@ -584,6 +596,7 @@ class Embedder:
 
 
 @cache
-def shared_embedder(name: str = DEFAULT_MODEL) -> Embedder:
-    """The process-wide embedder for `name`: the model is loaded once per process."""
-    return Embedder(name)
+def shared_embedder(name: str = DEFAULT_MODEL, settings: EmbedderSettings | None = None
+                    ) -> Embedder:
+    """The process-wide embedder for `name` run as `settings` say: loaded once per process."""
+    return Embedder(name, settings)

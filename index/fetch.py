@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import ipaddress
-import os
 import re
 import socket
 import time
@@ -33,8 +32,6 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
     {"application/rss+xml", "application/atom+xml", "application/xml", "text/xml"}
 )
-ALLOW_PRIVATE_ENV = "CITEBOT_ALLOW_PRIVATE_URLS"
-TIMEOUT_ENV = "CITEBOT_FETCH_TIMEOUT"
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BLOCKED_HOSTS = frozenset({"localhost", "metadata", "metadata.google.internal", "instance-data"})
@@ -78,20 +75,14 @@ class FetchSettings:
     allow_private: bool = False
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> FetchSettings:
-        """Defaults, with `allow_private` on when CITEBOT_ALLOW_PRIVATE_URLS is 1/true/yes,
-        and the connect and read timeouts from CITEBOT_FETCH_TIMEOUT (seconds) if set."""
-        env = os.environ if environ is None else environ
-        flag = env.get(ALLOW_PRIVATE_ENV, "").strip().lower()
-        settings = cls(allow_private=flag in {"1", "true", "yes", "on"})
-        timeout = env.get(TIMEOUT_ENV, "").strip()
-        if timeout:
-            try:
-                seconds = float(timeout)
-            except ValueError:
-                raise FetchError(f"{TIMEOUT_ENV} must be a number of seconds, not {timeout!r}"
-                                 ) from None
-            settings = replace(settings, connect_timeout=seconds, read_timeout=seconds)
+    def configured(cls, *, allow_private: bool = False, timeout: float | None = None
+                   ) -> FetchSettings:
+        """Defaults, with private addresses allowed or not and, when `timeout` is given,
+        that many seconds to connect and to read (`CITEBOT_ALLOW_PRIVATE_URLS` and
+        `CITEBOT_FETCH_TIMEOUT`, read by `index.settings`)."""
+        settings = cls(allow_private=allow_private)
+        if timeout is not None:
+            settings = replace(settings, connect_timeout=timeout, read_timeout=timeout)
         return settings
 
 

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.article import ArticleDraft
-from index.config import Settings
 from index.embed import Embedder
 from index.embedding_inputs import sentence_model
 from index.embedding_jobs import embed_into_cache, sentence_mean_vectors
 from index.ingest import FileResult, iter_files, read_file
 from index.reports import IngestReport, Progress, ProgressCallback
+from index.settings import Settings
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.interfaces import IndexerStore, IndexGenerations
 from index.storage.records import StoredFeed

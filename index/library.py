@@ -9,18 +9,18 @@ answering from the live index.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.config import Settings
 from index.embed import Embedder, shared_embedder
 from index.indexer import Indexer
 from index.qa.answer import Answer
 from index.qa.pipeline import Answerer
 from index.qa.sentences import SentenceVectorCache
 from index.reports import IngestReport, Progress, ProgressCallback
+from index.settings import Settings
 from index.storage import StoredArticle, StoredFeed
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.faiss_index import FaissVectorIndex
@@ -40,30 +40,22 @@ class NotIndexedError(RuntimeError):
 
 
 
-def _fetch_settings_from_env() -> FetchSettings:
-    from index.fetch import FetchSettings
-
-    return FetchSettings.from_env()
-
-
 class Library:
     """A collection of articles on disk: store + vector index + model.
 
-    Args: `settings`, read from the environment when not given; `fetch_settings`, gives
-    the limits and policy of each web fetch (by default read from the environment at each
-    fetch, so `CITEBOT_ALLOW_PRIVATE_URLS` changed while the bot runs takes effect).
+    Args: `settings`, read from the environment when not given (and only then: the
+    library reads no environment variable of its own afterwards).
     """
 
-    def __init__(self, settings: Settings | None = None, *,
-                 fetch_settings: Callable[[], FetchSettings] | None = None) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.store = SQLiteStore(self.settings.data_dir)
         self.cache = EmbeddingCache(self.settings.data_dir)
         self.generations = FaissGenerations(self.settings.data_dir, self.store)
         self.indexer = Indexer(
             self.settings, self.store, self.cache, self.generations,
-            embedder=partial(shared_embedder, self.settings.model),
-            fetch_settings=fetch_settings or _fetch_settings_from_env,
+            embedder=partial(shared_embedder, self.settings.model, self.settings.embedding),
+            fetch_settings=self._fetch_settings,
         )
         self._index: FaissVectorIndex | None = None
         self._index_generation: str | None = None
@@ -72,7 +64,14 @@ class Library:
     @property
     def embedder(self) -> Embedder:
         """The embedding model, loaded on first use, once per process."""
-        return shared_embedder(self.settings.model)
+        return shared_embedder(self.settings.model, self.settings.embedding)
+
+    def _fetch_settings(self) -> FetchSettings:
+        """How web pages and feeds are fetched (private addresses, timeouts)."""
+        from index.fetch import FetchSettings
+
+        return FetchSettings.configured(allow_private=self.settings.allow_private_urls,
+                                        timeout=self.settings.fetch_timeout)
 
     # -- writes (see `index.indexer.Indexer`) -------------------------------------------
 
@@ -162,7 +161,8 @@ class Library:
         tuning = self.settings.tuning
         sentence_vectors = SentenceVectorCache(self.cache, sentence_model(self.settings.model),
                                                tuning.sentence_cache_articles)
-        return Answerer(self.store, self.live_index, partial(shared_embedder, self.settings.model),
+        return Answerer(self.store, self.live_index, partial(shared_embedder, self.settings.model,
+                                                            self.settings.embedding),
                         sentence_vectors, tuning)
 
     def ask(self, question: str, *, since: str | None = None, until: str | None = None

@@ -23,8 +23,9 @@ from bot import render
 from bot.access import MAX_REMEMBERED, AccessPolicy
 from bot.cli import main
 from bot.commands import COMMANDS
-from bot.config import BotConfig, ConfigError
+from bot.config import BotConfig
 from index.library import Library
+from index.settings import SettingsError
 from tests import test_bot
 from tests.conftest import PROJECT
 from tests.local_web import COUNCIL_STORY, LocalWeb, Reply, article_page
@@ -219,9 +220,9 @@ def test_allowlists_from_the_environment_and_serve_flags(tmp_path: Path) -> None
                            overrides={"allowed_users": "5", "allowed_chats": "-1"})
     assert flags.allowed_users == {5} and flags.allowed_chats == {-1}
     assert BotConfig.load({"TELEGRAM_BOT_TOKEN": token}).allowed_users == frozenset()
-    with pytest.raises(ConfigError, match="CITEBOT_ALLOWED_USERS: '-7'"):
+    with pytest.raises(SettingsError, match="CITEBOT_ALLOWED_USERS: '-7'"):
         BotConfig.load({"TELEGRAM_BOT_TOKEN": token, "CITEBOT_ALLOWED_USERS": "-7"})
-    with pytest.raises(ConfigError, match="CITEBOT_ALLOWED_CHATS: 'newsroom'"):
+    with pytest.raises(SettingsError, match="CITEBOT_ALLOWED_CHATS: 'newsroom'"):
         BotConfig.load({"TELEGRAM_BOT_TOKEN": token, "CITEBOT_ALLOWED_CHATS": "newsroom"})
 
     result = CliRunner().invoke(main, [

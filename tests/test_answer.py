@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.config import AnswerTuning, Settings
 from index.library import Library
 from index.qa.abstain import should_abstain, tells_of_succession
 from index.qa.evidence import StoryEvidence
@@ -36,6 +35,8 @@ from index.qa.sentences import (
     sentence_scores,
 )
 from index.qa.stories import term_coverage
+from index.qa.tuning import AnswerTuning
+from index.settings import Settings
 from index.storage import StoredArticle
 from index.text import names_in, names_missing, stemmed_words
 

@@ -33,9 +33,9 @@ from telegram.ext import Application
 from bot.app import build_application, webhook_options
 from bot.chatlog import ChatLog
 from bot.cli import main
-from bot.config import BotConfig, ConfigError, WebhookConfig
-from index.config import Settings
+from bot.config import BotConfig, WebhookConfig
 from index.library import Library
+from index.settings import Settings, SettingsError
 from tests.conftest import PROJECT, SAMPLES
 from tests.local_web import COUNCIL_STORY, LocalWeb, Reply, article_page
 from tests.telegram_standin import (
@@ -483,21 +483,29 @@ def test_add_a_folder_then_latest_is_split_into_valid_messages(
 
 
 def test_add_a_web_article_by_url_and_fetch_errors_are_shown(
-    standin: TelegramStandin, library: Library, monkeypatch: pytest.MonkeyPatch
+    standin: TelegramStandin, library: Library
 ) -> None:
-    with LocalWeb() as web, running_bot(make_config(standin), library):
+    with LocalWeb() as web:
         url = web.route("/news/bridge", Reply(article_page(
             title="Council approves the river bridge", paragraphs=COUNCIL_STORY)))
-        refused = ask(standin, ADMIN, ADMIN, f"/add {url}")
-        assert text_of(refused).startswith(f"❌ Could not add {url}")
+        with running_bot(make_config(standin), library):
+            refused = ask(standin, ADMIN, ADMIN, f"/add {url}")
+            assert text_of(refused).startswith(f"❌ Could not add {url}")
 
-        monkeypatch.setenv("CITEBOT_ALLOW_PRIVATE_URLS", "1")
-        added = ask(standin, ADMIN, ADMIN, f"/add {url}")
-        assert "Added 1 · changed 0" in text_of(added), text_of(added)
+        # Settings are read once, as a library opens: the same collection, allowed to fetch
+        # the local (loopback) server.
+        allowing = Library(replace(library.settings, allow_private_urls=True))
+        try:
+            with running_bot(make_config(standin), allowing):
+                added = ask(standin, ADMIN, ADMIN, f"/add {url}")
+                assert "Added 1 · changed 0" in text_of(added), text_of(added)
 
-        answer = ask(standin, ALICE, ALICE, "How much will the footbridge over the Wye cost?")
-        assert "12 million pounds" in text_of(answer)
-        assert "Council approves the river bridge" in text_of(answer)
+                answer = ask(standin, ALICE, ALICE,
+                             "How much will the footbridge over the Wye cost?")
+                assert "12 million pounds" in text_of(answer)
+                assert "Council approves the river bridge" in text_of(answer)
+        finally:
+            allowing.close()
 
 
 # --------------------------------------------------------------------------------------
@@ -691,12 +699,12 @@ def test_config_flags_win_over_the_environment_which_wins_over_dotenv(tmp_path: 
     assert len(config.webhook.secret) >= 32, "a random secret when none is configured"
     assert token not in repr(config) and config.webhook.secret not in repr(config)
 
-    with pytest.raises(ConfigError, match="CITEBOT_ADMIN_IDS: 'alice'"):
+    with pytest.raises(SettingsError, match="CITEBOT_ADMIN_IDS: 'alice'"):
         BotConfig.load({"TELEGRAM_BOT_TOKEN": token, "CITEBOT_ADMIN_IDS": "alice"})
-    with pytest.raises(ConfigError, match="CITEBOT_TELEGRAM_API_URL"):
+    with pytest.raises(SettingsError, match="CITEBOT_TELEGRAM_API_URL"):
         BotConfig.load({"TELEGRAM_BOT_TOKEN": token, "CITEBOT_TELEGRAM_API_URL": "localhost"})
-    with pytest.raises(ConfigError, match="CITEBOT_RATE_LIMIT must be a number"):
+    with pytest.raises(SettingsError, match="CITEBOT_RATE_LIMIT must be a number"):
         BotConfig.load({"TELEGRAM_BOT_TOKEN": token, "CITEBOT_RATE_LIMIT": "lots"})
-    with pytest.raises(ConfigError, match="CITEBOT_WEBHOOK_SECRET"):
+    with pytest.raises(SettingsError, match="CITEBOT_WEBHOOK_SECRET"):
         BotConfig.load({"TELEGRAM_BOT_TOKEN": token, "CITEBOT_WEBHOOK_URL": "https://x.org/h",
                         "CITEBOT_WEBHOOK_SECRET": "has spaces"})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,9 @@ from click.testing import CliRunner
 
 from bot.app import REFRESH_JOB_NAME, build_application
 from bot.cli import main
-from bot.config import BotConfig, ConfigError
-from index.config import Settings
+from bot.config import BotConfig
 from index.library import Library
+from index.settings import Settings, SettingsError
 from tests import test_bot
 from tests.local_web import COUNCIL_STORY, LocalWeb, Reply, article_page
 from tests.telegram_standin import TelegramStandin, telegram_standin_fixture  # noqa: F401
@@ -82,15 +83,15 @@ WIRE_COPIES = [
 
 @pytest.fixture
 def library(tmp_path: Path) -> Iterator[Library]:
-    """An empty collection of this test's own."""
-    opened = Library(Settings.from_env(tmp_path / "store"))
+    """An empty collection of this test's own, allowed to fetch the local web server."""
+    settings = replace(Settings.from_env(tmp_path / "store"), allow_private_urls=True)
+    opened = Library(settings)
     yield opened
     opened.close()
 
 
 @pytest.fixture
 def web(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalWeb]:
-    monkeypatch.setenv("CITEBOT_ALLOW_PRIVATE_URLS", "1")
     monkeypatch.setenv("CITEBOT_EMBED_SLICE", "16")  # several embedding progress steps
     with LocalWeb() as server:
         yield server
@@ -301,7 +302,7 @@ def test_the_refresh_interval_comes_from_the_environment_or_the_serve_flag(
     assert BotConfig.load(env).refresh_seconds == 900
     assert BotConfig.load(env, overrides={"refresh_minutes": 0.0}).refresh_minutes == 0
     for bad in ("-5", "soon", "nan"):
-        with pytest.raises(ConfigError, match="CITEBOT_REFRESH_MINUTES"):
+        with pytest.raises(SettingsError, match="CITEBOT_REFRESH_MINUTES"):
             BotConfig.load({**env, "CITEBOT_REFRESH_MINUTES": bad})
     result = CliRunner().invoke(main, [
         "--data-dir", str(tmp_path / "store"), "serve", "--env-file", str(tmp_path / "none"),

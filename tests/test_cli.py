@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from index.config import AnswerTuning, Settings, SettingsError, tuning_from_env
 from index.embed import resolve_model_path
+from index.qa.tuning import AnswerTuning
+from index.settings import Settings, SettingsError
 from index.storage.sqlite_store import SQLiteStore
 
 SEED_NAME = "presse-citron-huawei-ai-chips.txt"
@@ -170,16 +171,16 @@ def test_nothing_ingestible_exits_non_zero(cli: Callable[..., Result], tmp_path:
 def test_every_answer_knob_is_set_by_its_environment_variable() -> None:
     env = {"CITEBOT_ABSTAIN_BELOW": "0.5", "CITEBOT_MAX_SENTENCES": "2",
            "CITEBOT_WHOLE_NAMES": "false", "CITEBOT_SLOT_BONUS": " 0 "}
-    tuning = tuning_from_env(AnswerTuning(), env)
+    tuning = Settings.from_env(environ=env).tuning
     assert (tuning.abstain_below, tuning.max_sentences, tuning.whole_names,
             tuning.slot_bonus) == (0.5, 2, False, 0.0)
     assert tuning.story_coverage_weight == AnswerTuning().story_coverage_weight
-    assert tuning_from_env(AnswerTuning(), {}) == AnswerTuning()
+    assert Settings.from_env(environ={}).tuning == AnswerTuning()
     for name, raw in (("CITEBOT_ABSTAIN_BELOW", "abc"), ("CITEBOT_MAX_SENTENCES", "2.5"),
                       ("CITEBOT_WHOLE_NAMES", "maybe"), ("CITEBOT_ABSTAIN_BELOW", "-1"),
                       ("CITEBOT_ABSTAIN_BELOW", "nan")):
         with pytest.raises(SettingsError, match=name):
-            tuning_from_env(AnswerTuning(), {name: raw})
+            Settings.from_env(environ={name: raw})
 
 
 def test_a_bad_setting_is_one_clear_line(cli: Callable[..., Result],

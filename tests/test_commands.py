@@ -13,8 +13,8 @@ import pytest
 from telegram.ext import CommandHandler
 
 from bot.commands import COMMANDS
-from index.config import Settings
 from index.library import Library
+from index.settings import Settings
 from tests import test_bot
 from tests.conftest import PROJECT
 from tests.telegram_standin import TelegramStandin, telegram_standin_fixture  # noqa: F401

@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 from click.testing import Result
 
-from index.config import Settings
 from index.library import Library
+from index.settings import Settings
 
 QUESTIONS = [
     "What annual sales figure in Asia is BMW aiming for by 2008?",

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from index import embed
-from index.embed import Embedder, ModelError, shared_embedder
+from index.embed import Embedder, EmbedderSettings, ModelError, shared_embedder
+from index.settings import Settings, SettingsError
 
 TEXTS = [
     "What annual sales figure in Asia is BMW aiming to reach by 2008?",
@@ -77,8 +78,7 @@ def test_bf16_that_disagrees_with_fp32_falls_back_to_onnx(
     assert half.bulk_route(10 * embed.BF16_MIN_TOKENS) == "onnx"  # checked once, not again
 
 
-def test_auto_bulk_route_by_job_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(embed.BULK_BACKEND_ENV, raising=False)
+def test_auto_bulk_route_by_job_size() -> None:
     auto = Embedder()
     assert auto.bulk_backend == "auto"
     assert auto.bulk_route(500) == "onnx"  # a small job: not worth loading torch
@@ -133,33 +133,33 @@ def test_token_batches_group_similar_lengths_within_budget() -> None:
     assert batches[0] == [1]  # a text over the budget gets a batch of its own
 
 
-def test_backend_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(embed.QUERY_BACKEND_ENV, raising=False)
-    assert embed.backend_setting(embed.QUERY_BACKEND_ENV) == "onnx"
-    monkeypatch.setenv(embed.QUERY_BACKEND_ENV, "Torch")
-    assert embed.backend_setting(embed.QUERY_BACKEND_ENV) == "torch"
-    assert embed.backend_setting(embed.QUERY_BACKEND_ENV, "onnx") == "onnx"  # argument wins
-    monkeypatch.setenv(embed.QUERY_BACKEND_ENV, "tensorflow")
-    with pytest.raises(ModelError, match="CITEBOT_QUERY_BACKEND"):
-        Embedder()
-    monkeypatch.setenv(embed.QUERY_BACKEND_ENV, "torch")
-    monkeypatch.setenv(embed.BULK_BACKEND_ENV, "onnx")
-    mixed = Embedder()
+def test_backend_settings() -> None:
+    def embedding(**environ: str) -> EmbedderSettings:
+        return Settings.from_env(environ=environ).embedding
+
+    assert embedding().query_backend == "onnx"
+    assert embedding(CITEBOT_QUERY_BACKEND="Torch").query_backend == "torch"
+    torch_questions = embedding(CITEBOT_QUERY_BACKEND="torch")
+    assert Embedder(settings=torch_questions, query_backend="onnx").query_backend == "onnx"
+    with pytest.raises(SettingsError, match="CITEBOT_QUERY_BACKEND"):
+        embedding(CITEBOT_QUERY_BACKEND="tensorflow")
+    mixed = Embedder(settings=embedding(CITEBOT_QUERY_BACKEND="torch",
+                                        CITEBOT_BULK_BACKEND="onnx"))
     assert (mixed.query_backend, mixed.bulk_backend) == ("torch", "onnx")
-    monkeypatch.setenv(embed.BULK_BACKEND_ENV, "BF16")
-    assert Embedder().bulk_backend == "bf16"
-    monkeypatch.setenv(embed.BULK_BACKEND_ENV, "gpu")
-    with pytest.raises(ModelError, match="CITEBOT_BULK_BACKEND"):
-        Embedder()
-    monkeypatch.setenv(embed.THREADS_ENV, "1")
-    assert embed.default_threads() == 1
+    assert Embedder(settings=embedding(CITEBOT_BULK_BACKEND="BF16")).bulk_backend == "bf16"
+    with pytest.raises(SettingsError, match="CITEBOT_BULK_BACKEND"):
+        embedding(CITEBOT_BULK_BACKEND="gpu")
+    assert embedding(CITEBOT_EMBED_THREADS="1").threads == 1
+    with pytest.raises(ModelError, match="query backend 'tensorflow'"):
+        Embedder(query_backend="tensorflow")  # an argument is checked too
 
 
 def test_export_is_cached_and_reused(tmp_path: Path) -> None:
     folder = Path(embed.resolve_model_path(embed.DEFAULT_MODEL))
-    first = embed.onnx_model_path(folder)
+    cache = EmbedderSettings().cache_dir
+    first = embed.onnx_model_path(folder, cache)
     stamp = first.stat().st_mtime_ns
-    assert embed.onnx_model_path(folder) == first and first.stat().st_mtime_ns == stamp
+    assert embed.onnx_model_path(folder, cache) == first and first.stat().st_mtime_ns == stamp
     assert not list(first.parent.glob("*.plain.onnx")) and not list(first.parent.glob("*.fused*"))
 
 
@@ -182,10 +182,8 @@ def test_shared_embedder_is_loaded_once() -> None:
 
 def test_an_ingest_embeds_the_whole_job_on_the_route_its_size_chooses(
         samples: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from index.config import Settings
     from index.library import Library
 
-    monkeypatch.delenv(embed.BULK_BACKEND_ENV, raising=False)
     monkeypatch.setattr(embed, "BF16_MIN_TOKENS", 1_000)  # the samples are a "large" job
     # Slices below the bar; passages embedded too, so the job mixes both kinds of text.
     library = Library(Settings(data_dir=data_dir, embed_slice=8, passage_vectors="embedded"))

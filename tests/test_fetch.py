@@ -11,6 +11,7 @@ import pytest
 
 from index import fetch
 from index.fetch import FetchError, FetchSettings, canonical_url, fetch_article, fetch_url
+from index.settings import Settings, SettingsError
 from tests.local_web import COUNCIL_STORY, LocalWeb, Reply, article_page
 
 LOCAL = FetchSettings(allow_private=True, connect_timeout=2.0, read_timeout=2.0)
@@ -206,12 +207,19 @@ def test_a_slow_response_times_out(web: LocalWeb) -> None:
     assert time.monotonic() - started < 1.5
 
 
-def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CITEBOT_ALLOW_PRIVATE_URLS", raising=False)
-    assert FetchSettings.from_env().allow_private is False
-    monkeypatch.setenv("CITEBOT_ALLOW_PRIVATE_URLS", "1")
-    assert FetchSettings.from_env().allow_private is True
-    assert FetchSettings.from_env({"CITEBOT_ALLOW_PRIVATE_URLS": "0"}).allow_private is False
+def test_settings_from_env() -> None:
+    def configured(**environ: str) -> FetchSettings:
+        settings = Settings.from_env(environ=environ)
+        return FetchSettings.configured(allow_private=settings.allow_private_urls,
+                                        timeout=settings.fetch_timeout)
+
+    assert configured().allow_private is False
+    assert configured(CITEBOT_ALLOW_PRIVATE_URLS="1").allow_private is True
+    assert configured(CITEBOT_ALLOW_PRIVATE_URLS="0").allow_private is False
+    timed = configured(CITEBOT_FETCH_TIMEOUT="2.5")
+    assert (timed.connect_timeout, timed.read_timeout) == (2.5, 2.5)
+    with pytest.raises(SettingsError, match="CITEBOT_FETCH_TIMEOUT must be a number"):
+        configured(CITEBOT_FETCH_TIMEOUT="soon")
     defaults = FetchSettings()
     assert (defaults.max_bytes, defaults.max_redirects) == (5 * 1024 * 1024, 5)
     assert "text/html" in defaults.allowed_content_types

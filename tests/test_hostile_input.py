@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import render
-from index.config import Settings
 from index.ingest import FIELD_ALIASES, FileResult, read_file
 from index.library import Library
+from index.settings import Settings
 from index.storage.sqlite_store import SQLiteStore
 from tests import test_bot
 from tests.conftest import PROJECT
@@ -357,7 +357,7 @@ def test_a_long_article_is_stored_in_linear_time(tmp_path: Path) -> None:
                        encoding="utf-8")
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from index.config import Settings
+        from index.settings import Settings
         from index.library import Library
         library = Library(Settings.from_env(Path({str(tmp_path / 'store')!r})))
         report = library.ingest([Path({str(article)!r})], build_index=False)

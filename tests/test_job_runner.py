@@ -12,8 +12,8 @@ import pytest
 
 from bot import render
 from bot.handlers.jobs import BackgroundJob, JobRunner
-from index.config import Settings
 from index.library import Library, Progress
+from index.settings import Settings
 from tests.conftest import SAMPLES
 
 

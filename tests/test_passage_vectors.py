@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from click.testing import Result
 
-from index.config import Settings, SettingsError
 from index.library import Library
+from index.settings import Settings, SettingsError
 from index.storage.sqlite_store import sentence_inputs, sentence_model, text_key
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from index.config import Settings
 from index.library import Library
 from index.qa.question import Question
 from index.qa.retrieve import retrieve
 from index.qa.stories import rank_stories
 from index.qa.tuning import AnswerTuning
+from index.settings import Settings
 from index.text import query_terms
 
 # The samples' dense and lexical rankings put different stories first for this question,

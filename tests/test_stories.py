@@ -19,12 +19,12 @@ from click.testing import Result
 
 from index import dedupe
 from index.article import ArticleDraft
-from index.config import Settings
 from index.library import Library
 from index.qa.evidence import StoryEvidence
 from index.qa.question import Question, asks_for_recent
 from index.qa.stories import recency_boost
 from index.qa.tuning import AnswerTuning
+from index.settings import Settings
 from index.storage import StoredArticle
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.sqlite_store import _MIGRATIONS, SCHEMA_VERSION, SQLiteStore

@@ -2,7 +2,7 @@
 
 Retrieval depths, ranking and sentence weights, the windows of the fact rules, answer length,
 the abstention thresholds and the answer path's memory. Each knob can be set by its
-`CITEBOT_<KNOB>` variable (see `index.config`); each says what it does in its `help`
+`CITEBOT_<KNOB>` variable (see `index.settings`); each says what it does in its `help`
 (`knob_help`), which `docs/answer-quality.md` lists with the defaults.
 """
 
