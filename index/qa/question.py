@@ -57,7 +57,6 @@ _NOT_MONEY_QUESTION = re.compile(
     r"\b(?:what|which) time\b|\bat what\b|\bby how much\b|\b(?:rate|percentage|proportion|"
     r"share|odds)\b|\bhow (?:long|old|far|fast|often|frequently|soon|tall|high|heavy|quickly)\b",
     re.I)
-# A sum of money: "$42m", "£22m", "€1.5bn", "US$3", "250,000 dollars", "90p".
 _YEAR_QUESTION = re.compile(r"\b(what|which) year\b", re.I)
 _SCORE_QUESTION = re.compile(r"\b(what|which) (was |is )?the (final |full-time |half-time )?"
                              r"(score|scoreline|result|margin)\b|\bby (what|which|how big a) "
