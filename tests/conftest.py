@@ -7,13 +7,14 @@ folder, and the real embedding model (loaded once per test process).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
+from tests.postgres_server import PostgresServer, start_server
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLES = PROJECT / "data" / "articles"
@@ -47,3 +48,22 @@ def cli(data_dir: Path) -> Callable[..., Result]:
         return result
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL with pgvector for the session (tests/postgres_server.py); the tests
+    using it are skipped, with the reason, only when no server can be started."""
+    servers = start_server()
+    try:
+        server = next(servers)
+    except RuntimeError as error:
+        pytest.skip(f"no PostgreSQL server: {error}")
+    yield server
+    next(servers, None)
+
+
+@pytest.fixture
+def database_url(postgres_server: PostgresServer) -> str:
+    """The URL of a new, empty PostgreSQL database for this test."""
+    return postgres_server.fresh_database()

@@ -315,3 +315,19 @@ class IndexGenerations(Protocol):
     def live_bytes(self) -> int:
         """Returns: the size of the live index in bytes (0 when there is none)."""
         ...
+
+
+# -- failures a backend reports -------------------------------------------------------------
+
+
+class StorageError(RuntimeError):
+    """A storage failure the user can act on; the message is one line saying what to do."""
+
+
+class StoreBusyError(StorageError):
+    """Another process holds the collection's write lock (an ingest or reindex runs)."""
+
+
+class StorageUnavailableError(StorageError):
+    """The database can't be reached or used (down, wrong address or password, missing
+    extension, another schema version); what is committed is untouched."""

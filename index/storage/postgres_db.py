@@ -1,0 +1,265 @@
+"""The PostgreSQL connection of the PostgreSQL backend: the pool, the thread's open
+transaction or snapshot, the collection's write lock, and the versioned schema.
+
+A `PostgresDatabase` opens one psycopg 3 connection pool per process (autocommit
+connections, the pgvector types registered). Reads outside a transaction borrow a
+connection for one statement. `transaction()` holds one connection for the thread until it
+commits, nested calls become savepoints, and the outermost one takes the collection's
+advisory write lock at once or raises `StoreBusyError` — two ingests or reindexes never
+run together, on one machine or several. `snapshot()` holds a REPEATABLE READ, read-only
+transaction: everything read inside it sees one committed state.
+
+The schema is created and migrated by code (`SCHEMA_VERSION`, `MIGRATIONS`), under a
+session advisory lock so that two processes starting together migrate once. A database of
+a newer schema, a wrong address or password, and a server without the pgvector extension
+are refused with one line (`StorageUnavailableError`); a connection lost mid-way raises the
+same error and the pool reconnects for the next call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg_pool import ConnectionPool
+
+from index.storage.interfaces import StorageUnavailableError, StoreBusyError
+
+SCHEMA_VERSION = 1
+WRITE_LOCK = 0x63697465626F74  # "citebot": the advisory lock every write transaction takes
+MIGRATE_LOCK = WRITE_LOCK + 1
+TEXT_SEARCH = "citebot"  # the text search configuration: English stems, no stop words
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "CREATE TABLE citebot_meta (key TEXT PRIMARY KEY, value TEXT)",
+        # Snowball English stems like FTS5's porter tokenizer and, like it, keeps every
+        # word: a stop list would make "the" look rare to the question's word statistics.
+        "CREATE TEXT SEARCH DICTIONARY citebot_stem (TEMPLATE = snowball, language = english)",
+        f"CREATE TEXT SEARCH CONFIGURATION {TEXT_SEARCH} (COPY = english)",
+        f"ALTER TEXT SEARCH CONFIGURATION {TEXT_SEARCH} ALTER MAPPING FOR asciiword, "
+        "asciihword, hword_asciipart, word, hword, hword_part WITH citebot_stem",
+        """CREATE TABLE articles (
+            id BIGSERIAL PRIMARY KEY,
+            origin TEXT NOT NULL UNIQUE,
+            url TEXT, title TEXT NOT NULL, outlet TEXT, author TEXT, published_at TEXT,
+            language TEXT, body TEXT NOT NULL, body_hash TEXT NOT NULL,
+            content_hash TEXT NOT NULL, story_id BIGINT,
+            ingested_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+        "CREATE INDEX articles_body_hash ON articles(body_hash)",
+        "CREATE INDEX articles_published_at ON articles(published_at)",
+        "CREATE INDEX articles_story ON articles(story_id)",
+        # `tsv`: the headline (weight A) and the passage (D); `length`: its tokens, for BM25.
+        """CREATE TABLE passages (
+            id BIGSERIAL PRIMARY KEY,
+            article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL, start_at INTEGER NOT NULL, end_at INTEGER NOT NULL,
+            text TEXT NOT NULL, embed_key TEXT NOT NULL,
+            tsv TSVECTOR NOT NULL, length INTEGER NOT NULL)""",
+        "CREATE INDEX passages_article ON passages(article_id)",
+        "CREATE INDEX passages_tsv ON passages USING GIN (tsv)",
+        """CREATE TABLE embeddings (
+            model TEXT NOT NULL, key TEXT NOT NULL, vector BYTEA NOT NULL,
+            PRIMARY KEY (model, key))""",
+        "CREATE TABLE sources (path TEXT PRIMARY KEY, kind TEXT NOT NULL, added_at TEXT NOT NULL)",
+        """CREATE TABLE feeds (
+            url TEXT PRIMARY KEY, title TEXT, etag TEXT, modified TEXT,
+            added_at TEXT NOT NULL, last_polled_at TEXT, last_error TEXT)""",
+        """CREATE TABLE feed_items (
+            feed_url TEXT NOT NULL REFERENCES feeds(url) ON DELETE CASCADE,
+            key TEXT NOT NULL, link TEXT, content_hash TEXT NOT NULL, origin TEXT,
+            seen_at TEXT NOT NULL, PRIMARY KEY (feed_url, key))""",
+        "CREATE INDEX feed_items_origin ON feed_items(origin)",
+        """CREATE TABLE story_bands (
+            bucket BIGINT NOT NULL,
+            article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            PRIMARY KEY (bucket, article_id))""",
+        "CREATE INDEX story_bands_article ON story_bands(article_id)",
+    ],
+}
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def first_line(error: BaseException) -> str:
+    """The first non-empty line of an error's message."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+class PostgresDatabase:
+    """One PostgreSQL database holding a collection: the pool and the schema.
+
+    Args: `url`, a `postgresql://` URL; `pool_size`, the most connections this process
+    opens.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 8, connect_timeout: int = 10) -> None:
+        self.url = url
+        self.shown_url = redacted(url)
+        self._local = threading.local()
+        self._migrate(connect_timeout)
+        self.pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=False, configure=register_vector,
+            check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "connect_timeout": connect_timeout})
+        try:
+            self.pool.open(wait=True, timeout=connect_timeout)
+        except Exception as error:
+            raise StorageUnavailableError(
+                f"cannot open a connection pool to {self.shown_url}: {first_line(error)}"
+            ) from None
+
+    # -- schema -----------------------------------------------------------------------
+
+    def _connect(self, timeout: int) -> psycopg.Connection:
+        try:
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=timeout)
+        except psycopg.Error as error:
+            raise StorageUnavailableError(
+                f"cannot connect to PostgreSQL at {self.shown_url}: {first_line(error)}"
+            ) from None
+
+    def _migrate(self, timeout: int) -> None:
+        with self._connect(timeout) as connection:
+            self._create_vector_extension(connection)
+            connection.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK])
+            try:
+                version = self._schema_version(connection)
+                if version > SCHEMA_VERSION:
+                    raise StorageUnavailableError(
+                        f"{self.shown_url} holds a citebot collection of schema {version}; "
+                        f"this citebot knows schema {SCHEMA_VERSION} at most: upgrade citebot")
+                for target in range(version + 1, SCHEMA_VERSION + 1):
+                    with connection.transaction():
+                        for statement in MIGRATIONS[target]:
+                            connection.execute(statement)
+                        connection.execute(
+                            "INSERT INTO citebot_meta(key, value) VALUES('schema_version', %s) "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                            [str(target)])
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", [MIGRATE_LOCK])
+
+    def _create_vector_extension(self, connection: psycopg.Connection) -> None:
+        installed = connection.execute(
+            "SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone()
+        if installed:
+            return
+        try:
+            connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except psycopg.Error as error:
+            raise StorageUnavailableError(
+                f"the pgvector extension is not available in {self.shown_url} "
+                f"({first_line(error)}): install pgvector on the server, or have an "
+                "administrator run CREATE EXTENSION vector in that database") from None
+
+    @staticmethod
+    def _schema_version(connection: psycopg.Connection) -> int:
+        exists = connection.execute("SELECT to_regclass('citebot_meta')").fetchone()
+        if not exists or exists[0] is None:
+            return 0
+        row = connection.execute(
+            "SELECT value FROM citebot_meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- connections ------------------------------------------------------------------
+
+    @property
+    def held(self) -> psycopg.Connection | None:
+        """The connection this thread holds for its open transaction or snapshot."""
+        return getattr(self._local, "connection", None)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """The thread's held connection, else one from the pool for this use."""
+        held = self.held
+        if held is not None:
+            yield held
+            return
+        with self._unavailable_as_error(), self.pool.connection() as connection:
+            yield connection
+
+    @contextmanager
+    def free_connection(self) -> Iterator[psycopg.Connection]:
+        """A pool connection apart from the thread's transaction: what it writes commits
+        on its own (the embedding cache)."""
+        with self._unavailable_as_error(), self.pool.connection() as connection:
+            yield connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction under the collection's write lock (see the module)."""
+        held = self.held
+        if held is not None:
+            if getattr(self._local, "read_only", False):
+                raise RuntimeError("a write inside a read snapshot")
+            with held.transaction():
+                yield
+            return
+        with self._unavailable_as_error(), self.pool.connection() as connection:
+            self._local.connection, self._local.read_only = connection, False
+            try:
+                with connection.transaction():
+                    locked = connection.execute("SELECT pg_try_advisory_xact_lock(%s)",
+                                                [WRITE_LOCK]).fetchone()
+                    if not (locked and locked[0]):
+                        raise StoreBusyError(
+                            "another citebot process is writing to this collection (an "
+                            "ingest or reindex); try again when it has finished")
+                    yield
+            finally:
+                self._local.connection = None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read-only REPEATABLE READ transaction; inside a transaction it adds nothing."""
+        if self.held is not None:
+            yield
+            return
+        with self._unavailable_as_error(), self.pool.connection() as connection:
+            self._local.connection, self._local.read_only = connection, True
+            try:
+                with connection.transaction():
+                    connection.execute(
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    yield
+            finally:
+                self._local.connection = None
+
+    @contextmanager
+    def _unavailable_as_error(self) -> Iterator[None]:
+        try:
+            yield
+        except psycopg.OperationalError as error:
+            raise StorageUnavailableError(
+                f"lost the connection to PostgreSQL at {self.shown_url}: {first_line(error)}; "
+                "nothing uncommitted was kept, try again when it is back") from None
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise
+        except Exception as error:
+            if type(error).__module__.startswith("psycopg_pool"):
+                raise StorageUnavailableError(
+                    f"no connection to PostgreSQL at {self.shown_url}: {first_line(error)}"
+                ) from None
+            raise
+
+    def execute(self, sql: str, params: object = None) -> psycopg.Cursor:
+        """Run one statement on the thread's held connection (in a transaction/snapshot)."""
+        held = self.held
+        assert held is not None, "execute() needs an open transaction or snapshot"
+        return held.execute(sql, params)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.pool.close()
