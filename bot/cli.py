@@ -381,6 +381,48 @@ def refresh(ctx: click.Context, as_json: bool) -> None:
     _print_report(report, as_json)
 
 
+@main.command()
+@click.option("--to", "to_url", required=True, metavar="URL",
+              help="The PostgreSQL database to copy into (postgresql://…, empty).")
+@click.option("--sample", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Questions asked of both collections after the copy, to compare.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def migrate(ctx: click.Context, to_url: str, sample: int, as_json: bool) -> None:
+    """Copy the collection in --data-dir into PostgreSQL without embedding anything again
+    (the vectors come from the cache), then check counts and a sample of answers."""
+    from dataclasses import asdict, replace
+
+    from index.migrate import MigrationError
+    from index.migrate import migrate as copy_collection
+    from index.settings import database_url
+
+    settings = Settings.from_values(_setting_values(ctx))
+    target_url = database_url().read(to_url, "--to")
+    source = Library(replace(settings, database_url=None))
+    target = Library(replace(settings, database_url=target_url))
+    try:
+        with _progress_bar() as progress:
+            report = copy_collection(source, target, sample=sample, progress=progress)
+    except MigrationError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps({**asdict(report), "counts_match": report.counts_match},
+                              indent=2))
+    else:
+        click.echo(f"copied {report.articles} articles and {report.vectors_copied} cached "
+                   f"vectors; embedded {report.embedded} texts")
+        for name, (before, after) in report.counts.items():
+            click.echo(f"{name:>10}: {before} → {after}" + ("" if before == after
+                                                            else "  MISMATCH"))
+        click.echo(f"   answers: {report.answers_same}/{report.answers_compared} "
+                   "cite the same articles")
+        for question in report.different:
+            click.echo(f"  differs: {question}")
+    if not report.counts_match:
+        ctx.exit(1)
+
+
 @main.command("eval")
 @click.argument("qa_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path),

@@ -32,7 +32,7 @@ from index.storage.records import PassageRow, StoredArticle, StoredFeed
 from index.text import plain_words
 
 _ARTICLE_COLUMNS = ("id, origin, url, title, outlet, author, published_at, body, story_id, "
-                    "ingested_at, updated_at")
+                    "ingested_at, updated_at, language")
 _PASSAGE_COLUMNS = "p.id, p.article_id, a.story_id, p.seq, p.start_at, p.end_at, p.text"
 
 # Okapi BM25 over the passages matching the query's words, as FTS5 computes it. Parameters:
@@ -196,6 +196,23 @@ class PostgresStore:
                                               keep_id=row[0] if row else None)
             self._insert_passages(article_id, draft, max_tokens)
         return "updated" if row else "added"
+
+    def import_article(self, article: StoredArticle, *, max_tokens: int = 160) -> None:
+        """Store an article copied from another collection with its id and timestamps (its
+        passages made again the same way; its story found again, as at its first ingest).
+        For `citebot migrate`, on an empty collection, articles in id order."""
+        draft = ArticleDraft(origin=article.origin, title=article.title, body=article.body,
+                             url=article.url, outlet=article.outlet, author=article.author,
+                             published_at=article.published_at, language=article.language)
+        with self.transaction():
+            article_id = self._insert_article(draft, draft.content_hash(),
+                                              ingested_at=article.ingested_at,
+                                              keep_id=article.id)
+            self._run("UPDATE articles SET updated_at = %s WHERE id = %s",
+                      [article.updated_at, article_id])
+            self._insert_passages(article_id, draft, max_tokens)
+            self._run("SELECT setval(pg_get_serial_sequence('articles', 'id'), "
+                      "GREATEST((SELECT max(id) FROM articles), 1))")
 
     def _insert_article(self, draft: ArticleDraft, content_hash: str, *,
                         ingested_at: str | None, keep_id: int | None) -> int:

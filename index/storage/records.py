@@ -25,6 +25,7 @@ class StoredArticle:
     story_id: int
     ingested_at: str
     updated_at: str
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

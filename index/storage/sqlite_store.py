@@ -141,7 +141,7 @@ _MIGRATION_STEPS: dict[int, Callable[[sqlite_utils.Database, Path], object]] = {
 
 # The columns of a `StoredArticle`, in its field order.
 _ARTICLE_COLUMNS = ("id, origin, url, title, outlet, author, published_at, body, story_id, "
-                    "ingested_at, updated_at")
+                    "ingested_at, updated_at, language")
 
 
 def utc_now() -> str:
