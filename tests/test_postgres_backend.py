@@ -1,0 +1,142 @@
+"""The PostgreSQL backend end to end, on a real server (tests/postgres_server.py): the
+CLI ingesting the samples into PostgreSQL and answering with citations, `citebot migrate`
+from an embedded collection, the write lock between processes' writers, and the failures a
+user meets — a wrong address, no pgvector, another schema version, a lost connection —
+each one clear line, with nothing committed lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import main
+from index.storage.interfaces import StorageUnavailableError, StoreBusyError
+from index.storage.postgres_store import PostgresStore
+from tests.postgres_server import PostgresServer
+from tests.storage_contract import BRIDGE, HARBOUR, copy_of
+
+
+def citebot(*args: str) -> Result:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def test_the_cli_ingests_into_postgresql_and_answers_with_citations(
+    database_url: str, samples: Path, tmp_path: Path
+) -> None:
+    ingested = citebot("--data-dir", str(tmp_path / "unused"), "--database-url", database_url,
+                       "ingest", str(samples), "--json")
+    assert ingested.exit_code == 0, ingested.output
+    assert json.loads(ingested.stdout)["added"] == 11
+    assert not (tmp_path / "unused" / "citebot.sqlite").exists()
+    asked = citebot("--database-url", database_url, "ask",
+                    "What annual sales figure in Asia is BMW aiming for by 2008?", "--json")
+    answer = json.loads(asked.stdout)
+    assert not answer["abstained"] and "150,000" in answer["answer"]
+    assert "bbc-bmw-asia-sales.txt" in answer["citations"][0]["origin"]
+    abstained = json.loads(citebot("--database-url", database_url, "ask",
+                                   "Who won the 2014 FIFA World Cup final in Brazil?",
+                                   "--json").stdout)
+    assert abstained["abstained"] is True
+    again = json.loads(citebot("--database-url", database_url, "reindex", "--json").stdout)
+    assert (again["unchanged"], again["embedded_sentences"]) == (11, 0)
+
+
+def test_migrate_copies_an_embedded_collection_without_embedding(
+    database_url: str, samples: Path, tmp_path: Path
+) -> None:
+    data_dir = str(tmp_path / "store")
+    assert citebot("--data-dir", data_dir, "ingest", str(samples)).exit_code == 0
+    migrated = citebot("--data-dir", data_dir, "migrate", "--to", database_url, "--json")
+    assert migrated.exit_code == 0, migrated.output
+    report = json.loads(migrated.stdout)
+    assert report["embedded"] == 0 and report["counts_match"] is True
+    assert report["counts"]["articles"] == [11, 11] and report["vectors_copied"] > 100
+    assert report["answers_same"] == report["answers_compared"] == 5
+    source = json.loads(citebot("--data-dir", data_dir, "latest", "3", "--json").stdout)
+    copy = json.loads(citebot("--database-url", database_url, "latest", "3", "--json").stdout)
+    assert source == copy  # same ids, titles and dates
+    twice = citebot("--data-dir", data_dir, "migrate", "--to", database_url)
+    assert twice.exit_code == 1 and "already holds 11 articles" in twice.output
+
+
+def test_two_writers_never_run_together(database_url: str) -> None:
+    first, second = PostgresStore.open(database_url), PostgresStore.open(database_url)
+    try:
+        with first.transaction():
+            first.upsert_article(copy_of(HARBOUR))
+            with pytest.raises(StoreBusyError, match="another citebot process is writing"):
+                second.upsert_article(copy_of(BRIDGE))
+            assert second.counts()["articles"] == 0  # not committed yet: not seen
+        assert second.upsert_article(copy_of(BRIDGE)) == "added"
+        assert first.counts()["articles"] == 2
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_bad_address_is_one_line(postgres_server: PostgresServer) -> None:
+    unreachable = "postgresql://citebot:secret@127.0.0.1:9/citebot?connect_timeout=2"
+    result = citebot("--database-url", unreachable, "stats")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: cannot connect to PostgreSQL at ")
+    assert "secret" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    missing = postgres_server.url_of("no_such_database")
+    result = citebot("--database-url", missing, "stats")
+    assert result.exit_code == 2 and "no_such_database" in result.stderr
+    result = citebot("--database-url", "mysql://u:pw@host/db", "stats")
+    assert result.exit_code == 2 and "postgresql://" in result.stderr and "pw" not in result.stderr
+
+
+def test_a_server_without_pgvector_is_refused_clearly(postgres_server: PostgresServer
+                                                      ) -> None:
+    with psycopg.connect(postgres_server.admin_url, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS citebot_plain")
+        admin.execute("CREATE ROLE citebot_plain LOGIN")
+    url = postgres_server.fresh_database()
+    plain = url.replace("postgres:@", "citebot_plain:@", 1)
+    assert plain != url
+    result = citebot("--database-url", plain, "stats")
+    assert result.exit_code == 2
+    assert "the pgvector extension is not available" in result.stderr
+    assert "CREATE EXTENSION vector" in result.stderr
+
+
+def test_another_schema_version_is_refused(database_url: str) -> None:
+    PostgresStore.open(database_url).close()
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("UPDATE citebot_meta SET value = '99' WHERE key = 'schema_version'")
+    result = citebot("--database-url", database_url, "stats")
+    assert result.exit_code == 2
+    assert "schema 99" in result.stderr and "upgrade citebot" in result.stderr
+
+
+def test_a_lost_connection_fails_one_call_and_the_next_reconnects(
+    database_url: str, postgres_server: PostgresServer
+) -> None:
+    store = PostgresStore.open(database_url)
+    try:
+        store.upsert_article(copy_of(HARBOUR))
+        with pytest.raises(StorageUnavailableError, match="lost the connection"):  # noqa: SIM117
+            with store.snapshot():
+                assert store.counts()["articles"] == 1
+                _drop_connections(postgres_server, database_url)
+                store.counts()
+        _drop_connections(postgres_server, database_url)  # idle pool connections too
+        assert store.counts()["articles"] == 1  # reconnected; nothing committed was lost
+    finally:
+        store.close()
+
+
+def _drop_connections(server: PostgresServer, url: str) -> None:
+    database = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(server.admin_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = %s AND pid <> pg_backend_pid()", [database])
