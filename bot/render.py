@@ -33,6 +33,8 @@ NOT_INDEXED = (
     "I have no articles indexed yet, so I can't answer questions. "
     "An admin can add some with /add."
 )
+STORAGE_UNAVAILABLE = ("The article collection can't be reached right now (its database is "
+                       "down or restarting). Please ask again in a minute.")
 SOMETHING_WENT_WRONG = "Sorry, something went wrong while handling that. Please try again."
 TEXT_ONLY = "I can only read text: send me your question as a message."
 NOT_ALLOWED_SHORT = "Sorry, this bot is private."

@@ -7,6 +7,7 @@ reply to an answer is a follow-up, asked together with the earlier question.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from telegram import Update
 
@@ -29,7 +30,9 @@ from bot.handlers.messaging import (
 from bot.ratelimit import Verdict
 from index.filters import DateFilterError, leading_date_filters
 from index.library import NotIndexedError
+from index.storage.interfaces import StorageUnavailableError
 
+logger = logging.getLogger(__name__)
 
 async def on_text(update: Update, context: CitebotContext) -> None:
     """A text message: a question in private chats; in groups only when the bot is
@@ -97,6 +100,10 @@ async def answer_question(update: Update, context: CitebotContext, question: str
                                              since=dates.since, until=dates.until)
         except NotIndexedError:
             await reply(update, context, render.NOT_INDEXED)
+            return
+        except StorageUnavailableError as error:
+            logger.warning("question not answered: %s", error)
+            await reply(update, context, render.STORAGE_UNAVAILABLE)
             return
     user = update.effective_user
     chatlog = context.chatlog

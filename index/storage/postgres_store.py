@@ -35,17 +35,24 @@ _ARTICLE_COLUMNS = ("id, origin, url, title, outlet, author, published_at, body,
                     "ingested_at, updated_at, language")
 _PASSAGE_COLUMNS = "p.id, p.article_id, a.story_id, p.seq, p.start_at, p.end_at, p.text"
 
-# Okapi BM25 over the passages matching the query's words, as FTS5 computes it. Parameters:
-# words (the query's words, space-separated), title_weight, limit.
+# Okapi BM25 as FTS5 computes it. Parameters: words (the query's words, space-separated),
+# title_weight, candidates. The passages scored are those holding the query's rarer words:
+# words are taken rarest first while the passages holding those taken so far number fewer
+# than `candidates`, and a word held by half the passages or more (its idf is FTS5's floor,
+# 1e-6) is taken only when it is the rarest. Every word still counts in the scores.
 _BM25 = f"""
 WITH words AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('{TEXT_SEARCH}', %(words)s))),
-     query AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM words),
      totals AS (SELECT count(*)::float8 AS n, coalesce(avg(length), 1)::float8 AS avgdl
                 FROM passages),
-     idf AS (SELECT w.lexeme, greatest(ln((t.n - d.n + 0.5) / (d.n + 0.5)), 1e-6) AS idf
-             FROM words w CROSS JOIN totals t CROSS JOIN LATERAL (
-                 SELECT count(*)::float8 AS n FROM passages p
-                 WHERE p.tsv @@ quote_literal(w.lexeme)::tsquery) d),
+     df AS (SELECT w.lexeme, d.n FROM words w CROSS JOIN LATERAL (
+                SELECT count(*)::float8 AS n FROM passages p
+                WHERE p.tsv @@ quote_literal(w.lexeme)::tsquery) d),
+     idf AS (SELECT d.lexeme, d.n, greatest(ln((t.n - d.n + 0.5) / (d.n + 0.5)), 1e-6) AS idf,
+                    sum(d.n) OVER (ORDER BY d.n, d.lexeme) - d.n AS before,
+                    row_number() OVER (ORDER BY d.n, d.lexeme) AS rarity, t.n AS total
+             FROM df d CROSS JOIN totals t),
+     query AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM idf
+               WHERE rarity = 1 OR (before < %(candidates)s AND n < total / 2)),
      hits AS (SELECT p.id, p.article_id, p.length, p.tsv FROM passages p, query
               WHERE query.q IS NOT NULL AND p.tsv @@ query.q),
      scored AS (
@@ -64,6 +71,11 @@ WITH words AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('{TEXT_SEARCH}', %
 def utc_now() -> str:
     """The current time as an ISO-8601 UTC string, to the second."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def candidates(limit: int) -> int:
+    """How many passages BM25 scores, at least, to return the best `limit`."""
+    return max(1000, 16 * limit)
 
 
 def query_words(terms: list[str]) -> str:
@@ -436,7 +448,7 @@ class PostgresStore:
             return []
         rows = self._rows(_BM25 + "SELECT id, score FROM scored ORDER BY score DESC, id "
                           "LIMIT %(limit)s", {"words": words, "title_weight": 2.0,
-                                              "limit": limit})
+                                              "limit": limit, "candidates": candidates(limit)})
         return [(int(row[0]), float(row[1])) for row in rows]
 
     def passage_frequency(self, term: str) -> int:
@@ -459,7 +471,8 @@ class PostgresStore:
             _BM25 + "SELECT a.story_id, max(s.score) AS best FROM scored s "
             "JOIN articles a ON a.id = s.article_id GROUP BY a.story_id "
             "ORDER BY best DESC, a.story_id LIMIT %(limit)s",
-            {"words": words, "title_weight": 4.0, "limit": limit})
+            {"words": words, "title_weight": 4.0, "limit": limit,
+             "candidates": candidates(limit)})
         return [int(row[0]) for row in rows]
 
     # -- counts -----------------------------------------------------------------------
