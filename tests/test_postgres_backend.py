@@ -140,3 +140,63 @@ def _drop_connections(server: PostgresServer, url: str) -> None:
     with psycopg.connect(server.admin_url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       "WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+
+
+def test_a_second_process_sees_a_new_generation_at_its_next_question(
+    database_url: str, samples: Path, tmp_path: Path
+) -> None:
+    """Two Library objects on one database stand for two bot replicas: what one ingests
+    and makes live is answered by the other at its next question, without a restart."""
+    from dataclasses import replace
+
+    from index.library import Library
+    from index.settings import Settings
+
+    settings = replace(Settings(data_dir=tmp_path / "unused"), database_url=database_url)
+    first, second = Library(settings), Library(settings)
+    try:
+        first.ingest([samples / "bbc-bmw-asia-sales.txt"])
+        question = "What does Electrolux plan for its factories?"
+        assert second.ask(question).abstained or not any(
+            "electrolux" in c.origin for c in second.ask(question).citations)
+        before = second.live_index()
+        first.ingest([samples / "bbc-electrolux-jobs.txt"])
+        answer = second.ask(question)
+        assert second.live_index() is not before
+        assert any("bbc-electrolux-jobs.txt" in c.origin for c in answer.citations)
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.parametrize("crash_at", ["stored", "index-recorded"])
+def test_a_reindex_killed_mid_way_leaves_the_collection_as_it_was(
+    database_url: str, samples: Path, crash_at: str
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    assert citebot("--database-url", database_url, "ingest", str(samples)).exit_code == 0
+    before = json.loads(citebot("--database-url", database_url, "stats", "--json").stdout)
+    edited = samples / "bbc-bmw-asia-sales.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nA late paragraph.\n",
+                      encoding="utf-8")
+    (samples / "bbc-super-casinos.txt").unlink()
+    env = dict(os.environ, CITEBOT_CRASH_AT=crash_at)
+    killed = subprocess.run([sys.executable, "-m", "bot.cli", "--database-url", database_url,
+                             "reindex"], capture_output=True, text=True, env=env,
+                            timeout=300, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    after = json.loads(citebot("--database-url", database_url, "stats", "--json").stdout)
+    assert {k: after[k] for k in ("articles", "passages", "vectors", "index_generation")} == {
+        k: before[k] for k in ("articles", "passages", "vectors", "index_generation")}
+    store = PostgresStore.open(database_url)
+    try:
+        assert "late paragraph" not in (store.article_by_origin(str(edited.resolve()))
+                                        or store.article_by_origin(str(edited))).body
+    finally:
+        store.close()
+    again = json.loads(citebot("--database-url", database_url, "reindex", "--json").stdout)
+    assert (again["updated"], again["removed"]) == (1, 1)
