@@ -46,8 +46,8 @@ def _setting_values(ctx: click.Context, env_file: Path = DEFAULT_ENV_FILE,
                               env_file=env_file)
 
 
-def _open_library(ctx: click.Context) -> Library:
-    return Library(Settings.from_values(_setting_values(ctx)))
+def _open_library(ctx: click.Context, **flags: object) -> Library:
+    return Library(Settings.from_values(_setting_values(ctx, **flags)))
 
 
 class _Commands(click.Group):
@@ -133,9 +133,13 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--no-index", is_flag=True, help="Only store the articles; embed later.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
+              metavar="[ADDRESS]", help="Embed on Ray workers: a cluster's address, or "
+              "none to start a local Ray runtime [env CITEBOT_RAY_ADDRESS].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool, as_json: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool,
+           ray_address: str | None, as_json: bool) -> None:
     """Add or update articles from files, folders (.txt .md .html .json .jsonl) and web
     pages (http/https URLs).
 
@@ -143,7 +147,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool, as_json: 
     updated in place; a page is stored under its canonical URL, so URL variants of one
     story (tracking parameters, AMP, http/https) give one article. Exits non-zero only if
     nothing could be ingested."""
-    library = _open_library(ctx)
+    library = _open_library(ctx, ray_address=ray_address)
     urls = [p for p in paths if is_web_address(p)]
     files = [p for p in paths if not is_web_address(p)]
     report = IngestReport()
@@ -162,11 +166,14 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool, as_json: 
 @click.option("--full", is_flag=True,
               help="Re-embed every text (sentences; passages too with "
               "CITEBOT_PASSAGE_VECTORS=embedded), ignoring the cache.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
+              metavar="[ADDRESS]", help="Embed on Ray workers: a cluster's address, or "
+              "none to start a local Ray runtime [env CITEBOT_RAY_ADDRESS].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def reindex(ctx: click.Context, full: bool, as_json: bool) -> None:
+def reindex(ctx: click.Context, full: bool, ray_address: str | None, as_json: bool) -> None:
     """Re-read every ingested file or folder, embed what changed, swap in a new index."""
-    library = _open_library(ctx)
+    library = _open_library(ctx, ray_address=ray_address)
     with _progress_bar() as progress:
         report = library.reindex(full=full, progress=progress)
     _print_report(report, as_json)

@@ -54,9 +54,9 @@ class Library:
         self.generations = self.backend.generations
         self.indexer = Indexer(
             self.settings, self.store, self.cache, self.generations,  # type: ignore[arg-type]
-            embedder=partial(shared_embedder, self.settings.model, self.settings.embedding),
-            fetch_settings=self._fetch_settings,
+            embedder=self._bulk_embedder, fetch_settings=self._fetch_settings,
         )
+        self._ray_embedder: Embedder | None = None
         self._index: VectorIndex | None = None
         self._index_generation: str | None = None
         self.answerer = self._answerer()
@@ -65,6 +65,19 @@ class Library:
     def embedder(self) -> Embedder:
         """The embedding model, loaded on first use, once per process."""
         return shared_embedder(self.settings.model, self.settings.embedding)
+
+    def _bulk_embedder(self) -> Embedder:
+        """The embedder of indexing jobs: in-process, or Ray workers when the settings
+        name a Ray address (`index.ray_embedding`)."""
+        if not self.settings.ray_address:
+            return self.embedder
+        if self._ray_embedder is None:
+            from index.ray_embedding import RayEmbedder
+
+            self._ray_embedder = RayEmbedder(  # type: ignore[assignment]
+                self.settings.model, self.settings.embedding, self.settings.ray_address)
+        assert self._ray_embedder is not None
+        return self._ray_embedder
 
     def _fetch_settings(self) -> FetchSettings:
         """How web pages and feeds are fetched (private addresses, timeouts)."""

@@ -313,6 +313,10 @@ _EMBEDDING = (
             lambda environ: available_cpus(),
             "Threads for embedding; at least 1 is used.", "embedding",
             shown_default="the CPUs this process may use"),
+    Setting("ray_address", "CITEBOT_RAY_ADDRESS", text(), None,
+            "Embed indexing jobs on Ray workers: a cluster's address, or `local` to start a "
+            "Ray runtime here (needs `pip install -e '.[cluster]'`); questions are still "
+            "embedded in-process.", "embedding", flag="ingest/reindex --ray"),
     Setting("cache_dir", "CITEBOT_CACHE_DIR", path(), default_cache_dir,
             "Where the ONNX export of the model is kept.", "embedding",
             shown_default="`$XDG_CACHE_HOME/citebot`, else `~/.cache/citebot`"),
@@ -529,6 +533,7 @@ class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     model: str = DEFAULT_MODEL
     database_url: str | None = None  # PostgreSQL instead of the files in data_dir
+    ray_address: str | None = None  # embed indexing jobs on Ray ("local" or an address)
     max_passage_tokens: int = 160
     max_file_bytes: int = 20 * 1024 * 1024
     # Texts embedded between two saves to the embedding cache (what a crash can lose).
@@ -554,6 +559,7 @@ class Settings:
             data_dir=values.get("data_dir").resolve(),
             model=values.get("model"),
             database_url=values.get("database_url"),
+            ray_address=values.get("ray_address"),
             max_file_bytes=int(values.get("max_file_mb") * 1024 * 1024),
             embed_slice=max(1, values.get("embed_slice")),
             passage_vectors=values.get("passage_vectors"),
