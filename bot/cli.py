@@ -135,7 +135,8 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
 @click.option("--no-index", is_flag=True, help="Only store the articles; embed later.")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
               metavar="[ADDRESS]", help="Embed on Ray workers: a cluster's address, or "
-              "none to start a local Ray runtime [env CITEBOT_RAY_ADDRESS].")
+              "none to start a local Ray runtime (give it after any paths, or as "
+              "--ray=ADDRESS) [env CITEBOT_RAY_ADDRESS].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool,
@@ -168,7 +169,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool,
               "CITEBOT_PASSAGE_VECTORS=embedded), ignoring the cache.")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
               metavar="[ADDRESS]", help="Embed on Ray workers: a cluster's address, or "
-              "none to start a local Ray runtime [env CITEBOT_RAY_ADDRESS].")
+              "none to start a local Ray runtime (give it after any paths, or as "
+              "--ray=ADDRESS) [env CITEBOT_RAY_ADDRESS].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def reindex(ctx: click.Context, full: bool, ray_address: str | None, as_json: bool) -> None:

@@ -316,7 +316,7 @@ _EMBEDDING = (
     Setting("ray_address", "CITEBOT_RAY_ADDRESS", text(), None,
             "Embed indexing jobs on Ray workers: a cluster's address, or `local` to start a "
             "Ray runtime here (needs `pip install -e '.[cluster]'`); questions are still "
-            "embedded in-process.", "embedding", flag="ingest/reindex --ray"),
+            "embedded in-process; `ingest --ray` too.", "embedding", flag="reindex --ray"),
     Setting("cache_dir", "CITEBOT_CACHE_DIR", path(), default_cache_dir,
             "Where the ONNX export of the model is kept.", "embedding",
             shown_default="`$XDG_CACHE_HOME/citebot`, else `~/.cache/citebot`"),

@@ -27,8 +27,8 @@ def test_ingest_with_ray_gives_the_in_process_vectors(samples: Path, tmp_path: P
 
     data_dir = tmp_path / "store"
     try:
-        result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "ingest", "--ray",
-                                           str(samples), "--json"])
+        result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "ingest", str(samples),
+                                           "--json", "--ray"])
     finally:
         ray.shutdown()
     assert result.exit_code == 0, result.output

@@ -169,7 +169,7 @@ def test_every_answer_knob_is_a_setting() -> None:
 
 
 def test_every_flag_the_registry_names_is_an_option_of_that_command() -> None:
-    commands = {"citebot": main, "serve": main.commands["serve"]}
+    commands = {"citebot": main, **main.commands}
     for setting in (s for s in SETTINGS if s.flag):
         command, option = setting.flag.split()
         params = {p.name: p for p in commands[command].params if isinstance(p, click.Option)}
