@@ -139,6 +139,13 @@ class Library:
         articles that came only from it are removed too."""
         return self.indexer.remove_feed(url, delete_articles=delete_articles)
 
+    def claim_scheduled_refresh(self, period_seconds: float) -> bool:
+        """Whether this process should run the scheduled feed refresh now: True for one
+        of the processes sharing the collection per period (`index.schedule`)."""
+        from index.schedule import claim_turn
+
+        return claim_turn(self.store, "feed_refresh", period_seconds)
+
     def refresh(self, progress: ProgressCallback | None = None) -> IngestReport:
         """Poll every followed feed, store its new and changed items, index them once."""
         return self.indexer.refresh(progress)

@@ -200,3 +200,26 @@ def test_a_reindex_killed_mid_way_leaves_the_collection_as_it_was(
         store.close()
     again = json.loads(citebot("--database-url", database_url, "reindex", "--json").stdout)
     assert (again["updated"], again["removed"]) == (1, 1)
+
+
+def test_one_process_per_period_gets_the_scheduled_refresh(database_url: str,
+                                                           tmp_path: Path) -> None:
+    """Replicas on one database: the first to claim a period's feed refresh runs it; the
+    others skip it until the next period; a writer holding the lock makes them skip."""
+    from datetime import UTC, datetime, timedelta
+
+    from index.schedule import claim_turn
+
+    first, second = PostgresStore.open(database_url), PostgresStore.open(database_url)
+    try:
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        assert claim_turn(first, "feed_refresh", 600, now=now)
+        assert not claim_turn(second, "feed_refresh", 600, now=now + timedelta(seconds=30))
+        later = now + timedelta(seconds=600)
+        with first.transaction():  # an ingest running elsewhere
+            assert not claim_turn(second, "feed_refresh", 600, now=later)
+        assert claim_turn(second, "feed_refresh", 600, now=later)
+        assert not claim_turn(first, "feed_refresh", 600, now=later)
+    finally:
+        first.close()
+        second.close()

@@ -248,6 +248,11 @@ async def scheduled_refresh(context: CitebotContext) -> None:
         if not feeds:
             logger.debug("scheduled feed refresh: no feeds are followed")
             return
+        period = context.config.refresh_seconds
+        if not await asyncio.to_thread(context.library.claim_scheduled_refresh, period):
+            logger.info("scheduled feed refresh skipped: another process sharing the "
+                        "collection has run it this period")
+            return
         job = BackgroundJob(kind="refresh", feeds=len(feeds))
         if not runner.try_claim(job):
             logger.info("scheduled feed refresh skipped: %s is running", runner.activity())

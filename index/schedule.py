@@ -1,0 +1,38 @@
+"""Periodic work done once per period by whichever process gets to it first: several bot
+replicas on one collection each schedule the feed refresh, and only one of them runs it.
+
+A period's turn is claimed in one store transaction under the collection's write lock: the
+time of the last claim is read from the store's named values and, when a period (less a
+tenth, for clocks and schedules that drift) has passed, the new time is written. A process
+that finds the lock held, or the turn already taken, skips.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from index.storage.interfaces import IndexerStore, StoreBusyError
+
+
+def claim_turn(store: IndexerStore, name: str, period_seconds: float,
+               now: datetime | None = None) -> bool:
+    """Returns: True when this process should do the periodic work `name` now (and the
+    turn is recorded as taken), False when another took it less than a period ago or holds
+    the write lock."""
+    now = now or datetime.now(UTC)
+    key = f"last_turn:{name}"
+    try:
+        with store.transaction():
+            last = store.get_meta(key)
+            if last and now - datetime.fromisoformat(last) < timedelta(
+                    seconds=0.9 * period_seconds):
+                return False
+            store.set_meta({key: now.isoformat()})
+    except StoreBusyError:
+        return False
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error):
+            raise
+        return False
+    return True
