@@ -70,6 +70,11 @@ class ChatLog:
                 pk=("answer_id", "n"), foreign_keys=[("answer_id", "answers", "id")],
                 if_not_exists=True,
             )
+            self._db["shown_citations"].create(
+                {"answer_id": int, "n": int, "shown_at": str},
+                pk=("answer_id", "n"), foreign_keys=[("answer_id", "answers", "id")],
+                if_not_exists=True,
+            )
             self._db["answers"].create_index(["chat_id", "id"], if_not_exists=True)
 
     # -- writing ------------------------------------------------------------------------
@@ -81,7 +86,7 @@ class ChatLog:
             table = self._db["answers"].insert({
                 "chat_id": chat_id, "user_id": user_id, "question": question,
                 "answer": answer.answer, "abstained": int(answer.abstained),
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "created_at": _now(),
             })
             answer_id = int(table.last_pk)
             self._db["citations"].insert_all(
@@ -97,6 +102,16 @@ class ChatLog:
                  for m in message_ids),
                 replace=True,
             )
+
+    def claim_citation_display(self, answer_id: int, n: int) -> bool:
+        """True the first time source `n` of answer `answer_id` is to be shown by its
+        button (in the answer's chat), False afterwards: one atomic insert, so two taps
+        arriving together still post the quote once."""
+        with self._lock:
+            cursor = self._db.conn.execute(
+                "INSERT OR IGNORE INTO shown_citations (answer_id, n, shown_at) VALUES (?, ?, ?)",
+                [answer_id, n, _now()])
+            return cursor.rowcount == 1
 
     # -- reading ------------------------------------------------------------------------
 
@@ -161,6 +176,10 @@ class _Transaction:
 
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
         self.connection.execute("ROLLBACK" if error else "COMMIT")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _citation_row(answer_id: int, c: Citation) -> dict[str, Any]:

@@ -183,11 +183,19 @@ def _format_answer(answer: Answer) -> str:
         for c in answer.citations:
             meta = " · ".join(x for x in (c.title, c.outlet, (c.published_at or "")[:10]) if x)
             lines.append(f"[{c.n}] {meta}")
-            lines.append(f"    {c.url or c.origin}")
+            if (link := _web_link(c.url, c.origin)) is not None:
+                lines.append(f"    {link}")
             lines.extend(f"    “{quote}”" for quote in c.quotes or [c.quote])
             if c.also_reported_by:
                 lines.append(f"    also reported by: {', '.join(c.also_reported_by)}")
     return "\n".join(lines)
+
+
+def _web_link(url: str | None, origin: str) -> str | None:
+    """The article's web address, or None for an article read from a file (its headline,
+    outlet and date name it; a local path is no link)."""
+    return next((x for x in (url, origin) if x and x.lower().startswith(("http://", "https://"))),
+                None)
 
 
 @main.command()

@@ -26,7 +26,8 @@ MAX_MESSAGE_UTF16 = 4096
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_LINK_URL = 1024
 QUOTE_CONTEXT_CHARS = 220
-BUTTON_TITLE_CHARS = 36
+BUTTON_TITLE_CHARS = 40
+BUTTON_MIN_HEADLINE_CHARS = 12
 
 NOT_FOUND = "I couldn't find that in the articles I have."
 NOT_INDEXED = (
@@ -35,6 +36,7 @@ NOT_INDEXED = (
 )
 SOMETHING_WENT_WRONG = "Sorry, something went wrong while handling that. Please try again."
 TEXT_ONLY = "I can only read text: send me your question as a message."
+QUOTE_ALREADY_SHOWN = "That quote is already in the chat, just above."
 NOT_ALLOWED_SHORT = "Sorry, this bot is private."
 EXAMPLE_QUESTIONS = (
     "What sales target has BMW set for Asia?",
@@ -183,14 +185,28 @@ def parse_citation_callback(data: str | None) -> tuple[int, int] | None:
 
 def citation_keyboard(answer_id: int, citations: Sequence[Citation]
                       ) -> InlineKeyboardMarkup | None:
-    """One button per citation (`[n] headline…`), one per row; None without citations."""
+    """One button per citation (`[n] outlet · short headline`), one per row; None without
+    citations."""
     if not citations:
         return None
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(f"[{c.n}] {shorten(c.title or 'source', BUTTON_TITLE_CHARS)}",
+        [InlineKeyboardButton(citation_button_label(c),
                               callback_data=citation_callback_data(answer_id, c.n))]
         for c in citations
     ])
+
+
+def citation_button_label(citation: Citation) -> str:
+    """`[n] Outlet · short headline`: the outlet always readable, the headline cut to the
+    room left (dropped when too little is left to say anything), at most
+    BUTTON_TITLE_CHARS characters after the number."""
+    outlet = shorten(citation.outlet or "", BUTTON_TITLE_CHARS // 2)
+    title = " ".join(clean_text(citation.title or "").split())
+    room = BUTTON_TITLE_CHARS - (len(outlet) + 3 if outlet else 0)
+    if not title or (outlet and room < BUTTON_MIN_HEADLINE_CHARS):
+        return f"[{citation.n}] {outlet or 'source'}"
+    headline = shorten(title, room)
+    return f"[{citation.n}] {outlet} · {headline}" if outlet else f"[{citation.n}] {headline}"
 
 
 # --------------------------------------------------------------------------------------
@@ -265,16 +281,27 @@ def _word_boundary(text: str, index: int, *, forward: bool) -> int:
     return index + found.end() if forward else index - len(window) + found.start()
 
 
+def render_no_such_source(count: int) -> str:
+    """What `/source N` says when the answer has no source N."""
+    if count == 0:
+        return "That answer has no sources."
+    if count == 1:
+        return "That answer has only source 1."
+    return f"That answer has sources 1–{count}."
+
+
 def citation_html(citation: Citation, body: str | None) -> str:
-    """Headline, outlet · author · date, link, and the exact quote in bold in its context."""
+    """Headline, outlet · author · date, the link (only a web address: an article read from
+    a file is named by its headline, outlet and date), and the exact quote in bold in its
+    context."""
     meta = " · ".join(escape(x) for x in (
         citation.outlet, citation.author, format_date(citation.published_at)) if x)
     lines = [f"<b>[{citation.n}] {escape(citation.title or 'Untitled')}</b>"]
     if meta:
         lines.append(meta)
     where = source_name(citation.origin, citation.url)
-    lines.append(link("Read the article", where) if _is_web_url(where)
-                 else f"Source: {escape(where)}")
+    if _is_web_url(where):  # a file's path or name never reaches a Telegram user
+        lines.append(link("Read the article", where))
     if citation.also_reported_by:
         lines.append(f"<i>Also reported by {escape(also_reported_by(citation))}</i>")
     found = quote_in_context(citation, body)

@@ -22,6 +22,9 @@ Telegram behaviour that is modelled (texts copied from the Bot API / tdlib):
 * ``editMessageText``: "message is not modified", the inline keyboard is dropped when the
   edit carries no ``reply_markup``, only the bot's own messages can be edited;
 * callback queries: answered once, within ``callback_query_ttl`` seconds;
+* the gap between a call taking effect and its response reaching the bot can be held
+  open (``hold_responses``), e.g. a user replying to a message the bot has not yet
+  learned the id of;
 * groups: privacy mode (without ``can_read_all_group_messages``, only commands, mentions of
   the bot and replies to it are delivered); group chat ids are negative.
 
@@ -77,6 +80,7 @@ TOKEN_SECRET = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"  # the example token of Tele
 MAX_MESSAGE_UTF16 = 4096
 MAX_CALLBACK_ANSWER = 200
 MAX_CALLBACK_DATA_BYTES = 64
+HOLD_LIMIT_SECONDS = 60.0  # a held response goes at the latest after this long
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -918,6 +922,7 @@ class TelegramStandin:
         self._chat_actions: list[JSON] = []
         self._suppressed: list[JSON] = []
         self._injected: dict[str, deque[_InjectedError]] = {}
+        self._held: dict[str, threading.Event] = {}
         self._rate_limits: list[_RateLimit] = []
         self._query_ids = itertools.count(4000000000000000001)
         self._stopping = False
@@ -1008,6 +1013,9 @@ class TelegramStandin:
         except ApiError as error:
             status, body, injected = error.code, error.payload(), error.injected
         self._record(ApiCall(method, params, http_method, status, body, injected=injected))
+        held = self._held.get(method.lower())
+        if held is not None:
+            held.wait(HOLD_LIMIT_SECONDS)  # the call has taken effect; its response waits
         return status, body
 
     def _check_access(self, token: str, name: str, handler: Any) -> None:
@@ -1576,6 +1584,22 @@ class TelegramStandin:
         with self._lock:
             queue = self._injected.setdefault(method.lower(), deque())
             queue.append(_InjectedError(error, times))
+
+    def hold_responses(self, method: str) -> threading.Event:
+        """Until the returned event is set, calls of ``method`` take effect (a sent message
+        is in the chat and visible to the test) but their HTTP responses are held back:
+        the moment between Telegram showing a message and the bot learning its id."""
+        release = threading.Event()
+        with self._lock:
+            self._held[method.lower()] = release
+        return release
+
+    def release_responses(self, method: str) -> None:
+        """Let held responses of ``method`` go, and stop holding new ones."""
+        with self._lock:
+            release = self._held.pop(method.lower(), None)
+        if release is not None:
+            release.set()
 
     def set_rate_limit(
         self,

@@ -30,6 +30,7 @@ import pytest
 from click.testing import CliRunner
 from telegram.ext import Application
 
+from bot import render
 from bot.app import build_application, webhook_options
 from bot.chatlog import ChatLog
 from bot.cli import main
@@ -281,6 +282,14 @@ def test_private_question_gets_a_cited_answer_and_a_button_shows_the_quote(
         assert any(e["type"] == "blockquote" for e in quote["entities"])
         assert standin.callback_answers(), "the button press was answered"
 
+        since = standin.mark()
+        standin.add_callback_query(ALICE, ALICE, answer["message_id"],
+                                   keyboard[0]["callback_data"])
+        standin.wait_for(lambda: len(standin.callback_answers()) == 2, WAIT, "a second answer")
+        assert standin.callback_answers()[-1].get("text") == render.QUOTE_ALREADY_SHOWN
+        assert not [c for c in standin.calls[since:] if c.method == "sendMessage"], \
+            "a second tap posts no second identical quote"
+
         nothing = ask(standin, ALICE, ALICE, OFF_TOPIC_QUESTION)
         assert text_of(nothing) == "I couldn't find that in the articles I have."
         assert "reply_markup" not in nothing
@@ -313,7 +322,7 @@ def test_source_n_works_on_an_older_answer_after_a_restart(
             assert text_of(quote).startswith(f"[2] {expected.title}")
 
             latest = ask(standin, ALICE, ALICE, "/source 2")
-            assert text_of(latest) == "That answer has sources 1–1."
+            assert text_of(latest) == "That answer has only source 1."
     finally:
         restarted.close()
 
@@ -352,6 +361,41 @@ def test_group_answers_mentions_ask_and_replies_and_ignores_chatter(
     assert not ignored & set(replies)
     assert len(standin.sent_messages(GROUP)) == 3
     assert "Lunch" not in caplog.text
+
+
+def test_a_reply_sent_before_the_bot_learns_its_answers_id_is_still_a_follow_up(
+    standin: TelegramStandin, library: Library, store: Path
+) -> None:
+    """The gap: Telegram shows the answer (users can reply to it) before the bot has the
+    response of its sendMessage. The stand-in holds that response open while the reply
+    is delivered and handled, so the reply always lands in the gap."""
+    with running_bot(make_config(standin), library):
+        standin.hold_responses("sendMessage")
+        since = standin.mark()
+        question = standin.add_user_message(ALICE, ALICE, BMW_QUESTION)
+        answer = standin.wait_for_message(
+            ALICE, replying_to(question["message"]["message_id"]), timeout=WAIT, since=since)
+        reply = standin.add_user_message(ALICE, ALICE, "and in which year?",
+                                         reply_to_message_id=answer["message_id"])
+        reply_id = reply["update_id"]
+        standin.wait_for_call("getUpdates", lambda call: any(
+            u["update_id"] == reply_id for u in call.result or []), timeout=WAIT, since=since)
+        time.sleep(0.5)  # the bot handles the reply while the answer's response is held
+        assert logged_answer_or_none(store, ALICE, answer["message_id"]) is None, \
+            "the stand-in held the answer's response: the bot could not have linked it yet"
+        standin.release_responses("sendMessage")
+        follow_up = standin.wait_for_message(
+            ALICE, replying_to(reply["message"]["message_id"]), timeout=WAIT, since=since)
+        logged, _ = logged_answer(store, ALICE, follow_up["message_id"])
+        assert logged.question == f"{BMW_QUESTION} and in which year?"
+
+
+def logged_answer_or_none(store: Path, chat_id: int, message_id: int) -> Any:
+    log = ChatLog(store)
+    try:
+        return log.answer_for_message(chat_id, message_id)
+    finally:
+        log.close()
 
 
 # --------------------------------------------------------------------------------------
