@@ -52,6 +52,9 @@ CONCURRENT_UPDATES = 8
 FIRST_REFRESH_DELAY = 60.0  # seconds after start of the first scheduled feed refresh
 REFRESH_JOB_NAME = "citebot-feed-refresh"
 REDACTED = "[redacted]"
+# Third-party loggers whose INFO lines are noise in the bot's log: httpx logs every request
+# URL (token included), APScheduler every run of the feed-refresh job.
+QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
 
 
 class StartupError(RuntimeError):
@@ -285,12 +288,12 @@ def redact_record(record: logging.LogRecord) -> None:
 
 def install_log_redaction(secrets: Iterable[str]) -> None:
     """Redact `secrets` from all log records of this process (a record factory, so every
-    handler sees clean records, plus a filter on the root handlers); quiet httpx, which logs
-    every request URL at INFO."""
+    handler sees clean records, plus a filter on the root handlers); quiet the third-party
+    loggers of `QUIET_LOGGERS` below WARNING."""
     global _previous_factory
     _secrets.update(s for s in secrets if len(s) >= 8)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     if _previous_factory is None:
         _previous_factory = logging.getLogRecordFactory()
         logging.setLogRecordFactory(_redacting_record_factory)

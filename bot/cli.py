@@ -111,6 +111,7 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
             "embedded_sentences": report.embedded_sentences, "vectors": report.vectors,
             "seconds": round(report.seconds, 3),
             "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
+            "not_articles": dict(report.not_read.most_common()),
         }))
         return
     for path, reason in report.skipped:

@@ -494,6 +494,8 @@ def render_ingest_report(title: str, report: IngestReport) -> str:
         _embedded_line(report),
         f"Errors: {len(report.skipped)}",
     ]
+    if report.not_read:
+        lines.insert(-1, f"Not articles, left out: {escape(report.not_read_summary())}")
     for path, reason in report.skipped[:5]:
         lines.append(f"• {escape(source_name(path, None))}: {escape(shorten(reason, 200))}")
     if len(report.skipped) > 5:

@@ -450,6 +450,7 @@ def test_reindex_is_for_admins_and_edits_one_progress_message(
         assert "only for the bot's admins" in text_of(refused)
         assert any("refused /reindex" in r.getMessage() and str(BOB) in r.getMessage()
                    for r in caplog.records)
+        assert "@None" not in caplog.text, "a user without a username is named by id only"
         assert "only for the bot's admins" in text_of(ask(standin, BOB, BOB, "/stats"))
 
         _, progress, final, calls = reindex_with_a_question(standin, "/reindex full")
@@ -501,9 +502,11 @@ def test_add_a_folder_then_latest_is_split_into_valid_messages(
 ) -> None:
     folder = tmp_path / "more"
     write_articles(folder, 45)
+    folder.joinpath("chart.png").write_bytes(b"\x89PNG")
     with running_bot(make_config(standin), library):
         added = ask(standin, ADMIN, ADMIN, f"/add {folder}")
         assert "Added 45 · changed 0 · removed 0" in text_of(added), text_of(added)
+        assert "Not articles, left out: 1 .png" in text_of(added)
         # Sentence-mean passage vectors: every new sentence is embedded, no passage is.
         embedded = re.search(r"Embedded: 0 passages, (\d+) sentences", text_of(added))
         assert embedded and int(embedded.group(1)) >= 45, text_of(added)

@@ -167,9 +167,11 @@ def user_key(update: Update) -> int:
 
 
 def user_label(update: Update) -> str:
-    """The user's id for the log, or "?"."""
+    """The user for the log: "123 (@name)", "123" for a user without a username, or "?"."""
     user = update.effective_user
-    return str(user.id) if user else "?"
+    if user is None:
+        return "?"
+    return f"{user.id} (@{user.username})" if user.username else str(user.id)
 
 
 def target_chat(update: Update) -> int:
