@@ -155,13 +155,13 @@ def test_bad_input_is_reported_and_the_rest_ingested(
     )
     for name in ("scan.pdf", "photo.png", "notes.pdf", "README.md", "Makefile", ".hidden"):
         (folder / name).write_bytes(b"not an article")
-    plain = cli("ingest", str(folder), "--no-index")
-    assert "not articles: 2 .pdf, 1 (no extension), 1 .png, 1 documentation" in plain.stdout
     result = cli("ingest", str(folder), str(tmp_path / "missing.txt"), "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["not_articles"] == {".pdf": 2, ".png": 1, "documentation": 1,
                                       "(no extension)": 1}
+    plain = cli("ingest", str(folder), "--no-index")
+    assert "not articles: 2 .pdf, 1 (no extension), 1 .png, 1 documentation" in plain.stdout
     assert report["added"] == 3  # seed, latin1, one JSONL record
     reasons = {(Path(s["path"]).name, s["reason"]) for s in report["skipped"]}
     assert ("empty.txt", "empty file") in reasons
