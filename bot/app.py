@@ -34,11 +34,13 @@ from bot.chatlog import ChatLog
 from bot.commands import COMMANDS, CommandRegistry
 from bot.config import BotConfig, WebhookConfig
 from bot.context import CONTEXT_TYPES, SERVICES_KEY, BotServices
+from bot.feedback import FeedbackLog
 from bot.handlers.access import access_gate
 from bot.handlers.asking import on_other_message, on_text
 from bot.handlers.browsing import unknown_command
 from bot.handlers.citations import on_citation_button
 from bot.handlers.errors import on_error
+from bot.handlers.feedback import on_feedback_button
 from bot.handlers.jobs import JobRunner, scheduled_refresh
 from bot.ratelimit import QuestionRateLimiter
 from index.library import Library, NotIndexedError
@@ -92,6 +94,7 @@ def build_application(config: BotConfig, library: Library,
         access=AccessPolicy.from_config(config),
         jobs=JobRunner(library, config.progress_interval),
         commands=commands,
+        feedback=FeedbackLog(library.settings.data_dir),
     )
     add_handlers(application, commands)
     schedule_feed_refresh(application, config)
@@ -116,7 +119,7 @@ def schedule_feed_refresh(application: Application, config: BotConfig) -> None:
 
 def add_handlers(application: Application, commands: CommandRegistry) -> None:
     """The access gate first (group -1), then one handler per command of the registry,
-    citation buttons, plain text, the catch-all for unknown commands, and a hint for
+    citation and feedback buttons, plain text, the catch-all for unknown commands, and a hint for
     non-text messages in private chats."""
     new_messages = filters.UpdateType.MESSAGE
     application.add_handler(TypeHandler(Update, access_gate), group=-1)
@@ -124,6 +127,7 @@ def add_handlers(application: Application, commands: CommandRegistry) -> None:
         application.add_handler(CommandHandler(command.name, command.callback,
                                                filters=new_messages))
     application.add_handler(CallbackQueryHandler(on_citation_button, pattern=r"^c:"))
+    application.add_handler(CallbackQueryHandler(on_feedback_button, pattern=r"^f:"))
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & new_messages, on_text))
     application.add_handler(MessageHandler(filters.COMMAND & new_messages, unknown_command))
@@ -150,10 +154,11 @@ async def set_bot_commands(application: Application) -> None:
 
 
 async def close_chat_log(application: Application) -> None:
-    """post_shutdown: close bot.sqlite."""
+    """post_shutdown: close bot.sqlite (the chat log's and the votes' connections)."""
     services: BotServices | None = application.bot_data.get(SERVICES_KEY)
     if services is not None:
         services.chatlog.close()
+        services.feedback.close()
 
 
 def webhook_options(webhook: WebhookConfig) -> dict[str, Any]:

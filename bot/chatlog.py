@@ -1,6 +1,7 @@
 """The bot's memory of what it answered, per chat: `bot.sqlite` beside the library's store.
 
-This module owns that file. Every answer is saved with its question and citations, and the
+This module owns that file (but for the votes, `bot.feedback`). Every answer is saved with
+its question, citations and the index generation it came from, and the
 Telegram messages that carried it are linked to it, so a citation button, `/source N` or a
 follow-up reply works on older answers and after a restart. Citations are kept as they were
 shown (quote and offsets included), independent of later changes to the articles.
@@ -54,9 +55,11 @@ class ChatLog:
         with self._lock:
             self._db["answers"].create(
                 {"id": int, "chat_id": int, "user_id": int, "question": str, "answer": str,
-                 "abstained": int, "created_at": str},
+                 "abstained": int, "created_at": str, "index_generation": int},
                 pk="id", not_null={"chat_id", "question", "answer"}, if_not_exists=True,
             )
+            if "index_generation" not in self._db["answers"].columns_dict:  # older files
+                self._db["answers"].add_column("index_generation", int)
             self._db["answer_messages"].create(
                 {"chat_id": int, "message_id": int, "answer_id": int},
                 pk=("chat_id", "message_id"), foreign_keys=[("answer_id", "answers", "id")],
@@ -80,12 +83,14 @@ class ChatLog:
     # -- writing ------------------------------------------------------------------------
 
     def record_answer(self, chat_id: int, user_id: int | None, question: str,
-                      answer: Answer) -> int:
-        """Save an answer (before it is sent: its id goes into the buttons); its id."""
+                      answer: Answer, index_generation: int | None = None) -> int:
+        """Save an answer (before it is sent: its id goes into the buttons) with the index
+        generation it was answered from; its id."""
         with self._lock, self._transaction():
             table = self._db["answers"].insert({
                 "chat_id": chat_id, "user_id": user_id, "question": question,
                 "answer": answer.answer, "abstained": int(answer.abstained),
+                "index_generation": index_generation,
                 "created_at": _now(),
             })
             answer_id = int(table.last_pk)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.feedback import DOWN, REASONS, UP, Usage, feedback_callback_data
 from index.filters import BackwardsRange, DateFilterError, UnreadableDate
 from index.library import IngestReport, Progress
 from index.qa.answer import Answer, Citation
@@ -207,6 +208,54 @@ def citation_button_label(citation: Citation) -> str:
         return f"[{citation.n}] {outlet or 'source'}"
     headline = shorten(title, room)
     return f"[{citation.n}] {outlet} · {headline}" if outlet else f"[{citation.n}] {headline}"
+
+
+def answer_keyboard(answer_id: int, citations: Sequence[Citation], *,
+                    votes: tuple[int, int] = (0, 0), ask_reason: bool = False
+                    ) -> InlineKeyboardMarkup:
+    """The buttons under an answer: one per citation, then 👍 / 👎 (with their counts once
+    someone voted), then, after a 👎, the reasons to choose from."""
+    rows = list(citation_keyboard(answer_id, citations).inline_keyboard) if citations else []
+    up, down = votes
+    rows.append([
+        InlineKeyboardButton(f"👍 {up}" if up else "👍",
+                             callback_data=feedback_callback_data(answer_id, UP)),
+        InlineKeyboardButton(f"👎 {down}" if down else "👎",
+                             callback_data=feedback_callback_data(answer_id, DOWN)),
+    ])
+    if ask_reason:
+        rows += [[InlineKeyboardButton(REASON_BUTTONS[code], callback_data=feedback_callback_data(
+            answer_id, DOWN, code))] for code in REASONS]
+    return InlineKeyboardMarkup(rows)
+
+
+REASON_BUTTONS = {"source": "👎 Wrong source", "missed": "👎 Didn't answer",
+                  "unknown": "👎 Should have said it doesn't know"}
+FEEDBACK_THANKS = "Thanks for the feedback!"
+FEEDBACK_WHY = "Thanks! What was wrong? Pick a reason below (optional)."
+
+
+def render_feedback_noted(reason: str) -> str:
+    return f"Thanks! Noted: {REASONS[reason]}."
+
+
+def render_usage_stats(usage: Usage) -> str:
+    """Answered / declined / 👍 / 👎 over the last days, for /stats."""
+    votes = usage.up + usage.down
+    lines = [
+        f"<b>Last {usage.days} days</b>",
+        f"Questions: {usage.questions} · answered {usage.answered} "
+        f"({usage.share(usage.answered, usage.questions)}) · declined {usage.declined} "
+        f"({usage.share(usage.declined, usage.questions)})",
+        f"Feedback: 👍 {usage.up} ({usage.share(usage.up, votes)}) · 👎 {usage.down} "
+        f"({usage.share(usage.down, votes)})",
+    ]
+    if usage.reasons:
+        lines.append("Why 👎: " + ", ".join(
+            f"{escape(REASONS.get(code, code))} {count}"
+            for code, count in sorted(usage.reasons.items(), key=lambda kv: -kv[1])))
+    lines.append("<i>/stats chart: the week as a chart</i>")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ Telegram behaviour that is modelled (texts copied from the Bot API / tdlib):
   poller terminates the first with 409, polling while a webhook is set is a 409;
 * ``editMessageText``: "message is not modified", the inline keyboard is dropped when the
   edit carries no ``reply_markup``, only the bot's own messages can be edited;
+* ``sendPhoto`` with a multipart upload (an image checked by its magic bytes, caption);
 * callback queries: answered once, within ``callback_query_ttl`` seconds;
 * the gap between a call taking effect and its response reaching the bot can be held
   open (``hold_responses``), e.g. a user replying to a message the bot has not yet
@@ -80,6 +81,9 @@ TOKEN_SECRET = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"  # the example token of Tele
 MAX_MESSAGE_UTF16 = 4096
 MAX_CALLBACK_ANSWER = 200
 MAX_CALLBACK_DATA_BYTES = 64
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_CAPTION_UTF16 = 1024
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8", b"RIFF")
 HOLD_LIMIT_SECONDS = 60.0  # a held response goes at the latest after this long
 
 NOT_MODIFIED = (
@@ -923,6 +927,7 @@ class TelegramStandin:
         self._suppressed: list[JSON] = []
         self._injected: dict[str, deque[_InjectedError]] = {}
         self._held: dict[str, threading.Event] = {}
+        self._photos: list[bytes] = []
         self._rate_limits: list[_RateLimit] = []
         self._query_ids = itertools.count(4000000000000000001)
         self._stopping = False
@@ -1066,6 +1071,7 @@ class TelegramStandin:
             "getMyCommands": self._api_get_my_commands,
             "deleteMyCommands": self._api_delete_my_commands,
             "sendMessage": self._api_send_message,
+            "sendPhoto": self._api_send_photo,
             "editMessageText": self._api_edit_message_text,
             "editMessageReplyMarkup": self._api_edit_message_reply_markup,
             "deleteMessage": self._api_delete_message,
@@ -1287,6 +1293,44 @@ class TelegramStandin:
             message["reply_to_message"] = reply_to
         if p.flag("protect_content"):
             message["has_protected_content"] = True
+        chat.messages[message["message_id"]] = message
+        return copy.deepcopy(message)
+
+    def _api_send_photo(self, p: Params, client: _Client) -> JSON:
+        """sendPhoto with the photo uploaded as a multipart file (a file_id or URL is not
+        modelled): a PNG, JPEG, GIF or WebP image of at most 10 MB; an optional caption
+        (parse_mode applies) of at most 1024 characters."""
+        chat = self._chat_for_bot(p)
+        photo = p.get("photo")
+        if photo in (None, ""):
+            raise bad_request("there is no photo in the request")
+        if not isinstance(photo, dict):
+            raise bad_request("the stand-in only models photos uploaded as multipart files")
+        content: bytes = photo["content"]
+        if len(content) > MAX_PHOTO_BYTES:
+            raise bad_request("file is too big")
+        if not content.startswith(_IMAGE_MAGIC):
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        caption, entities = "", []
+        if p.text("caption"):
+            caption, entities = self._formatted_text(
+                Params({**p.values, "text": p.text("caption")}))
+            if utf16_len(caption) > MAX_CAPTION_UTF16:
+                raise bad_request("message caption is too long")
+        reply_to = self._reply_target(p, chat)
+        self._check_rate_limits("sendPhoto", chat.info["id"])
+        message = self._new_message(chat, self.bot_user, "", [])
+        del message["text"]
+        message["photo"] = [{"file_id": f"photo-{message['message_id']}",
+                             "file_unique_id": f"u{message['message_id']}",
+                             "width": 800, "height": 600, "file_size": len(content)}]
+        self._photos.append(content)
+        if caption:
+            message["caption"] = caption
+            if entities:
+                message["caption_entities"] = entities
+        if reply_to:
+            message["reply_to_message"] = reply_to
         chat.messages[message["message_id"]] = message
         return copy.deepcopy(message)
 
@@ -1675,6 +1719,11 @@ class TelegramStandin:
         """Parameters of every successful answerCallbackQuery."""
         with self._lock:
             return copy.deepcopy(self._callback_answers)
+
+    def photos(self) -> list[bytes]:
+        """The image bytes of every successful sendPhoto, in order."""
+        with self._lock:
+            return list(self._photos)
 
     def chat_actions(self) -> list[JSON]:
         """``{"chat_id", "action"}`` of every successful sendChatAction."""

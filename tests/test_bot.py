@@ -216,8 +216,20 @@ def ask(standin: TelegramStandin, chat_id: int, user_id: int, text: str, **optio
         chat_id, replying_to(update["message"]["message_id"]), timeout=WAIT, since=since)
 
 
-def buttons(message: JSON) -> list[JSON]:
+def all_buttons(message: JSON) -> list[JSON]:
     return [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+
+
+def buttons(message: JSON) -> list[JSON]:
+    """The citation buttons of an answer (not its 👍 / 👎 row)."""
+    return [b for b in all_buttons(message) if b["callback_data"].startswith("c:")]
+
+
+def feedback_buttons(message: JSON) -> dict[str, JSON]:
+    """The feedback buttons of an answer by their callback data's last part: "up",
+    "down", and after a 👎 "source", "missed", "unknown"."""
+    return {b["callback_data"].rsplit(":", 1)[1]: b for b in all_buttons(message)
+            if b["callback_data"].startswith("f:")}
 
 
 def logged_answer(store: Path, chat_id: int, message_id: int) -> tuple[Any, list[Any]]:
@@ -292,7 +304,7 @@ def test_private_question_gets_a_cited_answer_and_a_button_shows_the_quote(
 
         nothing = ask(standin, ALICE, ALICE, OFF_TOPIC_QUESTION)
         assert text_of(nothing) == "I couldn't find that in the articles I have."
-        assert "reply_markup" not in nothing
+        assert not buttons(nothing) and set(feedback_buttons(nothing)) == {"up", "down"}
 
     assert "HTTP Request" in caplog.text and "[redacted]" in caplog.text
     secret = standin.token.split(":")[1]

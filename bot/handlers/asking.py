@@ -1,6 +1,7 @@
 """Questions: a text message (in groups only when the bot is mentioned or replied to) or
 /ask is rate-limited, read for `since:`/`until:` filters, answered by the Library in a
-worker thread, saved to the chat log, and sent with one citation button per source. A
+worker thread, saved to the chat log, and sent with one citation button per source and
+👍 / 👎 buttons (`bot.handlers.feedback`). A
 reply to an answer is a follow-up, asked together with the earlier question.
 """
 
@@ -100,11 +101,12 @@ async def answer_question(update: Update, context: CitebotContext, question: str
             return
     user = update.effective_user
     chatlog = context.chatlog
-    answer_id = chatlog.record_answer(chat.id, user.id if user else None, question, answer)
+    answer_id = chatlog.record_answer(chat.id, user.id if user else None, question, answer,
+                                      context.library.index_generation())
     await send_answer_parts(
         context, chat.id, answer_id, render.render_answer(answer, note=note),
         reply_to=message.message_id,
-        markup=render.citation_keyboard(answer_id, answer.citations),
+        markup=render.answer_keyboard(answer_id, answer.citations),
     )
 
 
