@@ -144,14 +144,15 @@ def source_line(citation: Citation) -> str:
     parts = [link(citation.title or "Untitled", citation.url)]
     parts += [escape(x) for x in (citation.outlet, format_date(citation.published_at)) if x]
     line = f"[{citation.n}] " + " · ".join(parts)
-    if citation.also_reported_by:
-        line += f" <i>(also reported by {escape(also_reported_by(citation))})</i>"
+    if others := also_reported_by(citation):
+        line += f" <i>(also reported by {escape(others)})</i>"
     return line
 
 
 def also_reported_by(citation: Citation) -> str:
     """The other outlets that ran the cited story, for display: each outlet once, a web
-    origin by its host, a file by its name (never a server path), at most a few named."""
+    origin by its host (a copy read from a file without an outlet is left out: never a
+    path or file name), at most a few named."""
     names: list[str] = []
     for entry in citation.also_reported_by:
         name = _reporter_name(entry)
@@ -169,7 +170,7 @@ def _reporter_name(entry: str) -> str:
         host = urlsplit(entry).hostname or entry
         return host.removeprefix("www.")
     if entry.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:[\\/]", entry):
-        return re.split(r"[\\/]", entry.split("#", 1)[0].rstrip("\\/"))[-1] or entry
+        return ""  # a copy read from a file with no outlet: no name worth showing
     return shorten(entry, 80)
 
 
@@ -351,8 +352,8 @@ def citation_html(citation: Citation, body: str | None) -> str:
     where = source_name(citation.origin, citation.url)
     if _is_web_url(where):  # a file's path or name never reaches a Telegram user
         lines.append(link("Read the article", where))
-    if citation.also_reported_by:
-        lines.append(f"<i>Also reported by {escape(also_reported_by(citation))}</i>")
+    if others := also_reported_by(citation):
+        lines.append(f"<i>Also reported by {escape(others)}</i>")
     found = quote_in_context(citation, body)
     if found is None:
         quote = f"<blockquote><b>{escape(citation.quote)}</b></blockquote>"

@@ -204,6 +204,10 @@ def test_file_sources_show_outlet_headline_and_date_never_a_path_or_file_name() 
     assert text.startswith("[1] BMW drives record sales in Asia\nBBC News · 2005-01-11")
     assert "/srv/citebot" not in text and "bbc-bmw" not in text and "Source:" not in text
     assert not [e for e in entities if e["type"] == "text_link"]
+    copy_from_a_file = cited("BMW has forecast sales growth",
+                             also_reported_by=["/srv/citebot/articles/copy.txt", "Wire"])
+    shown = parse_html(citation_html(copy_from_a_file, BODY))[0]
+    assert "Also reported by Wire" in shown and "copy.txt" not in shown
 
 
 def test_reindex_progress_and_report() -> None:
