@@ -35,9 +35,9 @@ async def on_feedback_button(update: Update, context: CitebotContext) -> None:
         await query.answer("That answer is no longer available.")
         return
     context.feedback.record(vote, user.id)
-    await query.answer(_thanks(vote))
     if query.message is not None:
         await _redraw_keyboard(context, query.message, vote)
+    await query.answer(_thanks(vote))  # last: once the user sees it, the buttons are current
 
 
 def _thanks(vote: Vote) -> str:
