@@ -34,11 +34,13 @@ from bot.chatlog import ChatLog
 from bot.commands import COMMANDS, CommandRegistry
 from bot.config import BotConfig, WebhookConfig
 from bot.context import CONTEXT_TYPES, SERVICES_KEY, BotServices
+from bot.feedback import FeedbackLog
 from bot.handlers.access import access_gate
 from bot.handlers.asking import on_other_message, on_text
 from bot.handlers.browsing import unknown_command
 from bot.handlers.citations import on_citation_button
 from bot.handlers.errors import on_error
+from bot.handlers.feedback import on_feedback_button
 from bot.handlers.jobs import JobRunner, scheduled_refresh
 from bot.ratelimit import QuestionRateLimiter
 from index.library import Library, NotIndexedError
@@ -52,6 +54,9 @@ CONCURRENT_UPDATES = 8
 FIRST_REFRESH_DELAY = 60.0  # seconds after start of the first scheduled feed refresh
 REFRESH_JOB_NAME = "citebot-feed-refresh"
 REDACTED = "[redacted]"
+# Third-party loggers whose INFO lines are noise in the bot's log: httpx logs every request
+# URL (token included), APScheduler every run of the feed-refresh job.
+QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
 
 
 class StartupError(RuntimeError):
@@ -89,6 +94,7 @@ def build_application(config: BotConfig, library: Library,
         access=AccessPolicy.from_config(config),
         jobs=JobRunner(library, config.progress_interval),
         commands=commands,
+        feedback=FeedbackLog(library.settings.data_dir),
     )
     add_handlers(application, commands)
     schedule_feed_refresh(application, config)
@@ -113,7 +119,7 @@ def schedule_feed_refresh(application: Application, config: BotConfig) -> None:
 
 def add_handlers(application: Application, commands: CommandRegistry) -> None:
     """The access gate first (group -1), then one handler per command of the registry,
-    citation buttons, plain text, the catch-all for unknown commands, and a hint for
+    citation and feedback buttons, plain text, the catch-all for unknown commands, and a hint for
     non-text messages in private chats."""
     new_messages = filters.UpdateType.MESSAGE
     application.add_handler(TypeHandler(Update, access_gate), group=-1)
@@ -121,6 +127,7 @@ def add_handlers(application: Application, commands: CommandRegistry) -> None:
         application.add_handler(CommandHandler(command.name, command.callback,
                                                filters=new_messages))
     application.add_handler(CallbackQueryHandler(on_citation_button, pattern=r"^c:"))
+    application.add_handler(CallbackQueryHandler(on_feedback_button, pattern=r"^f:"))
     application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & new_messages, on_text))
     application.add_handler(MessageHandler(filters.COMMAND & new_messages, unknown_command))
@@ -147,10 +154,11 @@ async def set_bot_commands(application: Application) -> None:
 
 
 async def close_chat_log(application: Application) -> None:
-    """post_shutdown: close bot.sqlite."""
+    """post_shutdown: close bot.sqlite (the chat log's and the votes' connections)."""
     services: BotServices | None = application.bot_data.get(SERVICES_KEY)
     if services is not None:
         services.chatlog.close()
+        services.feedback.close()
 
 
 def webhook_options(webhook: WebhookConfig) -> dict[str, Any]:
@@ -285,12 +293,12 @@ def redact_record(record: logging.LogRecord) -> None:
 
 def install_log_redaction(secrets: Iterable[str]) -> None:
     """Redact `secrets` from all log records of this process (a record factory, so every
-    handler sees clean records, plus a filter on the root handlers); quiet httpx, which logs
-    every request URL at INFO."""
+    handler sees clean records, plus a filter on the root handlers); quiet the third-party
+    loggers of `QUIET_LOGGERS` below WARNING."""
     global _previous_factory
     _secrets.update(s for s in secrets if len(s) >= 8)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     if _previous_factory is None:
         _previous_factory = logging.getLogRecordFactory()
         logging.setLogRecordFactory(_redacting_record_factory)

@@ -1,6 +1,7 @@
 """The bot's memory of what it answered, per chat: `bot.sqlite` beside the library's store.
 
-This module owns that file. Every answer is saved with its question and citations, and the
+This module owns that file (but for the votes, `bot.feedback`). Every answer is saved with
+its question, citations and the index generation it came from, and the
 Telegram messages that carried it are linked to it, so a citation button, `/source N` or a
 follow-up reply works on older answers and after a restart. Citations are kept as they were
 shown (quote and offsets included), independent of later changes to the articles.
@@ -54,9 +55,11 @@ class ChatLog:
         with self._lock:
             self._db["answers"].create(
                 {"id": int, "chat_id": int, "user_id": int, "question": str, "answer": str,
-                 "abstained": int, "created_at": str},
+                 "abstained": int, "created_at": str, "index_generation": int},
                 pk="id", not_null={"chat_id", "question", "answer"}, if_not_exists=True,
             )
+            if "index_generation" not in self._db["answers"].columns_dict:  # older files
+                self._db["answers"].add_column("index_generation", int)
             self._db["answer_messages"].create(
                 {"chat_id": int, "message_id": int, "answer_id": int},
                 pk=("chat_id", "message_id"), foreign_keys=[("answer_id", "answers", "id")],
@@ -70,18 +73,25 @@ class ChatLog:
                 pk=("answer_id", "n"), foreign_keys=[("answer_id", "answers", "id")],
                 if_not_exists=True,
             )
+            self._db["shown_citations"].create(
+                {"answer_id": int, "n": int, "shown_at": str},
+                pk=("answer_id", "n"), foreign_keys=[("answer_id", "answers", "id")],
+                if_not_exists=True,
+            )
             self._db["answers"].create_index(["chat_id", "id"], if_not_exists=True)
 
     # -- writing ------------------------------------------------------------------------
 
     def record_answer(self, chat_id: int, user_id: int | None, question: str,
-                      answer: Answer) -> int:
-        """Save an answer (before it is sent: its id goes into the buttons); its id."""
+                      answer: Answer, index_generation: int | None = None) -> int:
+        """Save an answer (before it is sent: its id goes into the buttons) with the index
+        generation it was answered from; its id."""
         with self._lock, self._transaction():
             table = self._db["answers"].insert({
                 "chat_id": chat_id, "user_id": user_id, "question": question,
                 "answer": answer.answer, "abstained": int(answer.abstained),
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "index_generation": index_generation,
+                "created_at": _now(),
             })
             answer_id = int(table.last_pk)
             self._db["citations"].insert_all(
@@ -97,6 +107,16 @@ class ChatLog:
                  for m in message_ids),
                 replace=True,
             )
+
+    def claim_citation_display(self, answer_id: int, n: int) -> bool:
+        """True the first time source `n` of answer `answer_id` is to be shown by its
+        button (in the answer's chat), False afterwards: one atomic insert, so two taps
+        arriving together still post the quote once."""
+        with self._lock:
+            cursor = self._db.conn.execute(
+                "INSERT OR IGNORE INTO shown_citations (answer_id, n, shown_at) VALUES (?, ?, ?)",
+                [answer_id, n, _now()])
+            return cursor.rowcount == 1
 
     # -- reading ------------------------------------------------------------------------
 
@@ -161,6 +181,10 @@ class _Transaction:
 
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
         self.connection.execute("ROLLBACK" if error else "COMMIT")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _citation_row(answer_id: int, c: Citation) -> dict[str, Any]:

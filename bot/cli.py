@@ -3,7 +3,8 @@
 `ingest`, `reindex`, `ask`, `search`, `latest`, `stats`, `remove`, `feeds add|list|remove` and
 `refresh` mirror the Library's methods one to one, deciding what a target or a date means by
 the same rules as the bot (`index.targets`, `index.filters`); `serve` starts the Telegram
-bot; `config` shows every setting in effect. Settings come from `index.settings`: the group's
+bot; `feedback export` turns the bot's 👎 answers into a question file for `eval`; `config`
+shows every setting in effect. Settings come from `index.settings`: the group's
 flags, then the environment, then a `.env` file in the working directory. Human-readable
 output by default, `--json` for machines.
 """
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import click
 
+from bot.chatlog import FILENAME as CHATLOG_FILE
+from bot.feedback import DEFAULT_DAYS, REASONS, FeedbackLog, Usage
 from index.embed import ModelError
 from index.filters import (
     DATE_FORMATS,
@@ -123,6 +126,7 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
             "embedded_sentences": report.embedded_sentences, "vectors": report.vectors,
             "seconds": round(report.seconds, 3),
             "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
+            "not_articles": dict(report.not_read.most_common()),
         }))
         return
     for path, reason in report.skipped:
@@ -204,11 +208,19 @@ def _format_answer(answer: Answer) -> str:
         for c in answer.citations:
             meta = " · ".join(x for x in (c.title, c.outlet, (c.published_at or "")[:10]) if x)
             lines.append(f"[{c.n}] {meta}")
-            lines.append(f"    {c.url or c.origin}")
+            if (link := _web_link(c.url, c.origin)) is not None:
+                lines.append(f"    {link}")
             lines.extend(f"    “{quote}”" for quote in c.quotes or [c.quote])
             if c.also_reported_by:
                 lines.append(f"    also reported by: {', '.join(c.also_reported_by)}")
     return "\n".join(lines)
+
+
+def _web_link(url: str | None, origin: str) -> str | None:
+    """The article's web address, or None for an article read from a file (its headline,
+    outlet and date name it; a local path is no link)."""
+    return next((x for x in (url, origin) if x and x.lower().startswith(("http://", "https://"))),
+                None)
 
 
 @main.command()
@@ -294,17 +306,82 @@ def latest(ctx: click.Context, count: int, since: str | None, until: str | None,
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option("--days", type=click.IntRange(min=1, max=366), default=DEFAULT_DAYS,
+              show_default=True, help="The bot's usage over this many days.")
 @click.pass_context
-def stats(ctx: click.Context, as_json: bool) -> None:
-    """Articles, passages, vectors, model, index size and last reindex."""
-    info = _open_library(ctx).stats()
+def stats(ctx: click.Context, as_json: bool, days: int) -> None:
+    """Articles, passages, vectors, model, index size and last reindex; then the bot's
+    questions answered / declined and 👍 / 👎 over the last DAYS days."""
+    library = _open_library(ctx)
+    info = library.stats()
+    usage = _bot_usage(library.settings.data_dir, days)
     if as_json:
-        click.echo(json.dumps(info, indent=2))
+        click.echo(json.dumps({**info, "bot_usage": usage.to_dict() if usage else None},
+                              indent=2, ensure_ascii=False))
         return
     for key, value in info.items():
         if isinstance(value, list):
             value = ", ".join(map(str, value)) or "-"
         click.echo(f"{key.replace('_', ' '):>16}: {value if value is not None else '-'}")
+    if usage is None:
+        click.echo(f"{'bot usage':>16}: - (the bot has not answered here yet)")
+        return
+    votes = usage.up + usage.down
+    click.echo(f"{'last ' + str(days) + ' days':>16}: {usage.questions} questions, answered "
+               f"{usage.answered} ({usage.share(usage.answered, usage.questions)}), declined "
+               f"{usage.declined} ({usage.share(usage.declined, usage.questions)})")
+    click.echo(f"{'feedback':>16}: 👍 {usage.up} ({usage.share(usage.up, votes)}), "
+               f"👎 {usage.down} ({usage.share(usage.down, votes)})"
+               + "".join(f"; {REASONS.get(r, r)} {n}" for r, n in sorted(usage.reasons.items())))
+
+
+def _bot_usage(data_dir: Path, days: int) -> Usage | None:
+    """The bot's usage over `days` days, None when the bot never ran on this store."""
+    if not (data_dir / CHATLOG_FILE).exists():
+        return None
+    log = FeedbackLog(data_dir)
+    try:
+        return log.usage(days)
+    finally:
+        log.close()
+
+
+@main.group()
+def feedback() -> None:
+    """What users said of the bot's answers (👍 / 👎 in Telegram)."""
+
+
+@feedback.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.pass_context
+def feedback_export(ctx: click.Context, file: Path) -> None:
+    """Write the questions whose answers got a 👎 to FILE as a question file for
+    `citebot eval`: the cited article and an empty `answer` to fill in with the exact words
+    of the article that answer the question (null: the articles can't answer it)."""
+    settings = Settings.from_values(_setting_values(ctx))
+    corpus = _single_source(settings)
+    if not (settings.data_dir / CHATLOG_FILE).exists():
+        raise click.ClickException(f"no bot answers in {settings.data_dir} yet: nothing to export")
+    log = FeedbackLog(settings.data_dir)
+    try:
+        records = log.export_questions(corpus)
+    finally:
+        log.close()
+    file.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                    encoding="utf-8")
+    to_fill = sum(1 for r in records if r["answer"] == "")
+    click.echo(f"wrote {len(records)} questions to {file}; fill in the `answer` of {to_fill} "
+               f"before `citebot eval {file}`")
+
+
+def _single_source(settings: Settings) -> Path | None:
+    """The one ingested folder question files are relative to, if there is exactly one."""
+    library = Library(settings)
+    try:
+        sources = library.store.sources("path")
+    finally:
+        library.close()
+    return Path(sources[0]) if len(sources) == 1 else None
 
 
 @main.command()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from telegram import BotCommand, Update
 
 from bot.context import CitebotContext
-from bot.handlers import admin, asking, browsing, citations, jobs
+from bot.handlers import admin, asking, browsing, citations, feedback, jobs
 from bot.handlers.access import admins_only
 
 Handler = Callable[[Update, CitebotContext], Awaitable[None]]
@@ -107,8 +107,10 @@ COMMANDS = CommandRegistry([
             "What I can do, with example questions", browsing.help_command),
     Command("start", "/start", "hello and how to ask",
             "Hello and how to ask", browsing.start_command),
-    Command("stats", "/stats", "articles, passages, model and last reindex",
-            "Articles, passages, model and last reindex", browsing.stats_command,
+    Command("stats", "/stats [chart]",
+            "articles, passages, model and last reindex, and the last 7 days' questions "
+            "answered / declined and 👍 / 👎 (chart: the week as a chart)",
+            "Collection and usage numbers, or a weekly chart", feedback.stats_command,
             admin_only=True),
     Command("reindex", "/reindex [full]",
             "re-read every source and rebuild the index (full: re-embed everything)",

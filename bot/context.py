@@ -1,7 +1,8 @@
 """The bot's typed context: what every handler, job and error handler is handed.
 
 `BotServices` is the per-application state the handlers share (the library, settings, chat
-log, rate limiter, access policy, job runner and command registry), built once by
+log, votes, rate limiter, access policy, job runner, command registry and the answers
+being sent), built once by
 `bot.app` and kept in `application.bot_data`. `CitebotContext` is python-telegram-bot's
 `CallbackContext` with a typed property for each of them, so a handler writes
 `context.library` rather than an untyped `context.bot_data[...]` lookup; `CONTEXT_TYPES`
@@ -10,7 +11,7 @@ tells the Application to build this context for every callback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
@@ -18,7 +19,9 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 from bot.access import AccessPolicy
 from bot.chatlog import ChatLog
 from bot.config import BotConfig
+from bot.feedback import FeedbackLog
 from bot.ratelimit import QuestionRateLimiter
+from bot.sending import AnswersInFlight
 from index.library import Library
 
 if TYPE_CHECKING:  # both modules hand their handlers this context
@@ -39,6 +42,8 @@ class BotServices:
     access: AccessPolicy
     jobs: JobRunner
     commands: CommandRegistry
+    feedback: FeedbackLog
+    in_flight: AnswersInFlight = field(default_factory=AnswersInFlight)
 
 
 class CitebotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
@@ -77,6 +82,16 @@ class CitebotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any
     @property
     def commands(self) -> CommandRegistry:
         return self.services.commands
+
+    @property
+    def feedback(self) -> FeedbackLog:
+        """The votes on answers (bot.sqlite)."""
+        return self.services.feedback
+
+    @property
+    def in_flight(self) -> AnswersInFlight:
+        """The answers being sent, whose messages are not all linked yet."""
+        return self.services.in_flight
 
     def is_admin(self, user_id: int | None) -> bool:
         return self.config.is_admin(user_id)

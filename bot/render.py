@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.feedback import DOWN, REASONS, UP, Usage, feedback_callback_data
 from index.filters import BackwardsRange, DateFilterError, UnreadableDate
 from index.library import IngestReport, Progress
 from index.qa.answer import Answer, Citation
@@ -26,7 +27,8 @@ MAX_MESSAGE_UTF16 = 4096
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_LINK_URL = 1024
 QUOTE_CONTEXT_CHARS = 220
-BUTTON_TITLE_CHARS = 36
+BUTTON_TITLE_CHARS = 40
+BUTTON_MIN_HEADLINE_CHARS = 12
 
 NOT_FOUND = "I couldn't find that in the articles I have."
 NOT_INDEXED = (
@@ -37,6 +39,7 @@ STORAGE_UNAVAILABLE = ("The article collection can't be reached right now (its d
                        "down or restarting). Please ask again in a minute.")
 SOMETHING_WENT_WRONG = "Sorry, something went wrong while handling that. Please try again."
 TEXT_ONLY = "I can only read text: send me your question as a message."
+QUOTE_ALREADY_SHOWN = "That quote is already in the chat, just above."
 NOT_ALLOWED_SHORT = "Sorry, this bot is private."
 EXAMPLE_QUESTIONS = (
     "What sales target has BMW set for Asia?",
@@ -143,14 +146,15 @@ def source_line(citation: Citation) -> str:
     parts = [link(citation.title or "Untitled", citation.url)]
     parts += [escape(x) for x in (citation.outlet, format_date(citation.published_at)) if x]
     line = f"[{citation.n}] " + " · ".join(parts)
-    if citation.also_reported_by:
-        line += f" <i>(also reported by {escape(also_reported_by(citation))})</i>"
+    if others := also_reported_by(citation):
+        line += f" <i>(also reported by {escape(others)})</i>"
     return line
 
 
 def also_reported_by(citation: Citation) -> str:
     """The other outlets that ran the cited story, for display: each outlet once, a web
-    origin by its host, a file by its name (never a server path), at most a few named."""
+    origin by its host (a copy read from a file without an outlet is left out: never a
+    path or file name), at most a few named."""
     names: list[str] = []
     for entry in citation.also_reported_by:
         name = _reporter_name(entry)
@@ -168,7 +172,7 @@ def _reporter_name(entry: str) -> str:
         host = urlsplit(entry).hostname or entry
         return host.removeprefix("www.")
     if entry.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:[\\/]", entry):
-        return re.split(r"[\\/]", entry.split("#", 1)[0].rstrip("\\/"))[-1] or entry
+        return ""  # a copy read from a file with no outlet: no name worth showing
     return shorten(entry, 80)
 
 
@@ -185,14 +189,76 @@ def parse_citation_callback(data: str | None) -> tuple[int, int] | None:
 
 def citation_keyboard(answer_id: int, citations: Sequence[Citation]
                       ) -> InlineKeyboardMarkup | None:
-    """One button per citation (`[n] headline…`), one per row; None without citations."""
+    """One button per citation (`[n] outlet · short headline`), one per row; None without
+    citations."""
     if not citations:
         return None
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(f"[{c.n}] {shorten(c.title or 'source', BUTTON_TITLE_CHARS)}",
+        [InlineKeyboardButton(citation_button_label(c),
                               callback_data=citation_callback_data(answer_id, c.n))]
         for c in citations
     ])
+
+
+def citation_button_label(citation: Citation) -> str:
+    """`[n] Outlet · short headline`: the outlet always readable, the headline cut to the
+    room left (dropped when too little is left to say anything), at most
+    BUTTON_TITLE_CHARS characters after the number."""
+    outlet = shorten(citation.outlet or "", BUTTON_TITLE_CHARS // 2)
+    title = " ".join(clean_text(citation.title or "").split())
+    room = BUTTON_TITLE_CHARS - (len(outlet) + 3 if outlet else 0)
+    if not title or (outlet and room < BUTTON_MIN_HEADLINE_CHARS):
+        return f"[{citation.n}] {outlet or 'source'}"
+    headline = shorten(title, room)
+    return f"[{citation.n}] {outlet} · {headline}" if outlet else f"[{citation.n}] {headline}"
+
+
+def answer_keyboard(answer_id: int, citations: Sequence[Citation], *,
+                    votes: tuple[int, int] = (0, 0), ask_reason: bool = False
+                    ) -> InlineKeyboardMarkup:
+    """The buttons under an answer: one per citation, then 👍 / 👎 (with their counts once
+    someone voted), then, after a 👎, the reasons to choose from."""
+    rows = list(citation_keyboard(answer_id, citations).inline_keyboard) if citations else []
+    up, down = votes
+    rows.append([
+        InlineKeyboardButton(f"👍 {up}" if up else "👍",
+                             callback_data=feedback_callback_data(answer_id, UP)),
+        InlineKeyboardButton(f"👎 {down}" if down else "👎",
+                             callback_data=feedback_callback_data(answer_id, DOWN)),
+    ])
+    if ask_reason:
+        rows += [[InlineKeyboardButton(REASON_BUTTONS[code], callback_data=feedback_callback_data(
+            answer_id, DOWN, code))] for code in REASONS]
+    return InlineKeyboardMarkup(rows)
+
+
+REASON_BUTTONS = {"source": "👎 Wrong source", "missed": "👎 Didn't answer",
+                  "unknown": "👎 Should have said it doesn't know"}
+FEEDBACK_THANKS = "Thanks for the feedback!"
+FEEDBACK_WHY = "Thanks! What was wrong? Pick a reason below (optional)."
+
+
+def render_feedback_noted(reason: str) -> str:
+    return f"Thanks! Noted: {REASONS[reason]}."
+
+
+def render_usage_stats(usage: Usage) -> str:
+    """Answered / declined / 👍 / 👎 over the last days, for /stats."""
+    votes = usage.up + usage.down
+    lines = [
+        f"<b>Last {usage.days} days</b>",
+        f"Questions: {usage.questions} · answered {usage.answered} "
+        f"({usage.share(usage.answered, usage.questions)}) · declined {usage.declined} "
+        f"({usage.share(usage.declined, usage.questions)})",
+        f"Feedback: 👍 {usage.up} ({usage.share(usage.up, votes)}) · 👎 {usage.down} "
+        f"({usage.share(usage.down, votes)})",
+    ]
+    if usage.reasons:
+        lines.append("Why 👎: " + ", ".join(
+            f"{escape(REASONS.get(code, code))} {count}"
+            for code, count in sorted(usage.reasons.items(), key=lambda kv: -kv[1])))
+    lines.append("<i>/stats chart: the week as a chart</i>")
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------
@@ -267,18 +333,29 @@ def _word_boundary(text: str, index: int, *, forward: bool) -> int:
     return index + found.end() if forward else index - len(window) + found.start()
 
 
+def render_no_such_source(count: int) -> str:
+    """What `/source N` says when the answer has no source N."""
+    if count == 0:
+        return "That answer has no sources."
+    if count == 1:
+        return "That answer has only source 1."
+    return f"That answer has sources 1–{count}."
+
+
 def citation_html(citation: Citation, body: str | None) -> str:
-    """Headline, outlet · author · date, link, and the exact quote in bold in its context."""
+    """Headline, outlet · author · date, the link (only a web address: an article read from
+    a file is named by its headline, outlet and date), and the exact quote in bold in its
+    context."""
     meta = " · ".join(escape(x) for x in (
         citation.outlet, citation.author, format_date(citation.published_at)) if x)
     lines = [f"<b>[{citation.n}] {escape(citation.title or 'Untitled')}</b>"]
     if meta:
         lines.append(meta)
     where = source_name(citation.origin, citation.url)
-    lines.append(link("Read the article", where) if _is_web_url(where)
-                 else f"Source: {escape(where)}")
-    if citation.also_reported_by:
-        lines.append(f"<i>Also reported by {escape(also_reported_by(citation))}</i>")
+    if _is_web_url(where):  # a file's path or name never reaches a Telegram user
+        lines.append(link("Read the article", where))
+    if others := also_reported_by(citation):
+        lines.append(f"<i>Also reported by {escape(others)}</i>")
     found = quote_in_context(citation, body)
     if found is None:
         quote = f"<blockquote><b>{escape(citation.quote)}</b></blockquote>"
@@ -469,6 +546,8 @@ def render_ingest_report(title: str, report: IngestReport) -> str:
         _embedded_line(report),
         f"Errors: {len(report.skipped)}",
     ]
+    if report.not_read:
+        lines.insert(-1, f"Not articles, left out: {escape(report.not_read_summary())}")
     for path, reason in report.skipped[:5]:
         lines.append(f"• {escape(source_name(path, None))}: {escape(shorten(reason, 200))}")
     if len(report.skipped) > 5:

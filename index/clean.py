@@ -3,7 +3,8 @@
 Scraped pages mix the story with share prompts, image credits, ads, "follow us" lines,
 empty widgets and author bios. `clean_article_text` keeps the story by general rules about
 the *shape* of such lines (short, unpunctuated, promotional, credit-like, contact details,
-a byline block at the tail) rather than by matching any one site's strings.
+a byline block at the tail, a bullet list that only recaps the story) rather than by
+matching any one site's strings.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from index.text import stemmed_words
 
 # Calls to action that make up share bars, social prompts, subscription nags and page chrome.
 _CHROME_PHRASES = re.compile(
@@ -53,6 +56,14 @@ _BIO_OPENING = re.compile(
     r"^[A-Z][\w'’.-]+(\s+[A-Z][\w'’.-]+){1,3}\s+(is|has been|was|joined|covers|writes)\b"
     r"(\s+\S+){0,6}\s+(reporter|journalist|editor|writer|correspondent|columnist|author)\b"
 )
+
+
+# A list item: a bullet mark, then the item's words.
+_BULLET_ITEM = re.compile(r"^[•·▪‣◦*–—-]\s*(?=\w)")
+# A bullet list at the head or tail of a story whose items each repeat this share of their
+# content words (stemmed) from the rest of the story is a recap ("key points"), not story.
+RECAP_WORD_SHARE = 0.7
+RECAP_MIN_ITEMS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +177,40 @@ def choose_title(lines: list[str]) -> int | None:
     return None
 
 
+def _without_recap_lists(lines: list[str]) -> tuple[list[str], list[str]]:
+    """`lines` without a bullet list at their head or tail that only repeats the story
+    (every item's content words mostly found in the other lines), and the lines dropped.
+    A list whose items say something the story does not stays."""
+    dropped: list[str] = []
+    for at_tail in (True, False):
+        run = _bullet_run(lines, at_tail=at_tail)
+        if len(run) < RECAP_MIN_ITEMS:
+            continue
+        rest = [line for i, line in enumerate(lines) if i not in run]
+        story_words = stemmed_words(" ".join(rest))
+        if story_words and all(_share_known(lines[i], story_words) >= RECAP_WORD_SHARE
+                               for i in run):
+            dropped.extend(lines[i] for i in sorted(run))
+            lines = rest
+    return lines, dropped
+
+
+def _bullet_run(lines: list[str], *, at_tail: bool) -> list[int]:
+    """Indexes of the consecutive bullet items at the end (or start) of `lines`."""
+    order = range(len(lines) - 1, -1, -1) if at_tail else range(len(lines))
+    run: list[int] = []
+    for i in order:
+        if not _BULLET_ITEM.match(lines[i]):
+            break
+        run.append(i)
+    return run
+
+
+def _share_known(item: str, story_words: frozenset[str]) -> float:
+    words = stemmed_words(_BULLET_ITEM.sub("", item))
+    return len(words & story_words) / len(words) if words else 1.0
+
+
 def clean_article_text(text: str, *, title: str | None = None) -> CleanedText:
     """Split raw article text into headline and clean body.
 
@@ -195,4 +240,6 @@ def clean_article_text(text: str, *, title: str | None = None) -> CleanedText:
         title = normalize_text(title).strip()
         if kept and kept[0].strip().casefold() == title.casefold():
             kept = kept[1:]
+    kept, recap = _without_recap_lists(kept)
+    dropped.extend((line, "summary list repeating the story") for line in recap)
     return CleanedText(title.strip(), "\n\n".join(kept), tuple(dropped))

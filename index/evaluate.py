@@ -2,7 +2,9 @@
 
 The question file is JSON Lines with `id`, `question`, `article` (path of the gold article
 relative to the ingested folder, or null when the collection cannot answer), `answer` (a
-verbatim span of that article, or null) and `style`. An exact duplicate of the gold article
+verbatim span of that article, or null) and `style`; `article` may also be an absolute path
+or URL as stored (files exported by `citebot feedback export`), and an empty `answer` (not
+yet filled in) is an error naming the line. An exact duplicate of the gold article
 (the same body) counts as gold; a near-duplicate, though grouped into the same story by
 citebot, does not — so the scores are not flattered by the grouping.
 """
@@ -118,6 +120,11 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
+class UnfilledAnswer(ValueError):
+    """A question file line whose `answer` is still empty (an exported feedback question
+    the admin has not filled in yet)."""
+
+
 def load_questions(path: Path) -> list[Question]:
     questions = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -125,6 +132,11 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             record = json.loads(line)
+            if record.get("answer") == "":
+                raise UnfilledAnswer(
+                    f"{path}:{number}: question {record.get('id', number)!r} has an empty "
+                    "`answer`: fill in the exact words of the article that answer it, or "
+                    "null if the articles can't answer it (then `article` null too)")
             questions.append(Question(
                 id=str(record.get("id", number)), question=record["question"],
                 article=record.get("article"), answer=record.get("answer"),
@@ -133,6 +145,14 @@ def load_questions(path: Path) -> list[Question]:
         except (json.JSONDecodeError, KeyError) as error:
             raise ValueError(f"{path}:{number}: not a question record ({error})") from error
     return questions
+
+
+def _gold_origin(root: Path, article: str) -> str:
+    """The stored origin of a gold article: a path relative to the corpus folder, or (in
+    files exported from the bot's feedback) an absolute path or a URL as stored."""
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", article) or Path(article).is_absolute():
+        return article
+    return str(root / article)
 
 
 def _ranked_stories(answer: Answer, body_of: Callable[[int], str | None]) -> list[str]:
@@ -182,7 +202,7 @@ def evaluate(library: Library, questions: list[Question], corpus_root: Path,
     for question in questions:
         gold_story, gold_article = None, None
         if question.article:
-            origin = str(root / question.article)
+            origin = _gold_origin(root, question.article)
             gold = library.store.article_by_origin(origin)
             if gold is None:
                 raise ValueError(f"gold article {question.article} is not in the collection "

@@ -293,7 +293,7 @@ class Indexer:
         """Store every article under `root` and remove those of its files that are gone."""
         seen_origins: set[str] = set()
         found_any = False
-        for item in iter_files(root):
+        for item in iter_files(root, report.not_read):
             if isinstance(item, tuple):
                 report.skipped.append((str(item[0]), item[1]))
                 continue

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import stat
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -347,9 +348,12 @@ def _size(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
 
 
-def iter_files(root: Path) -> Iterator[Path | tuple[Path, str]]:
+def iter_files(root: Path, not_read: Counter[str] | None = None
+               ) -> Iterator[Path | tuple[Path, str]]:
     """Article files under `root` (a file or a folder, walked recursively without following
-    symlinked folders); yields `(path, reason)` for paths that cannot be used."""
+    symlinked folders); yields `(path, reason)` for paths that cannot be used. Files of a
+    folder that are not articles (other types, documentation) are counted by kind in
+    `not_read` (".pdf", "(no extension)", "documentation"); hidden ones are not counted."""
     try:
         resolved = root.resolve(strict=True)
     except (OSError, RuntimeError) as error:
@@ -366,7 +370,16 @@ def iter_files(root: Path) -> Iterator[Path | tuple[Path, str]]:
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         for name in sorted(files):
             path = Path(folder) / name
-            if name.startswith(".") or _NOT_ARTICLES.match(name):
+            if name.startswith("."):
                 continue
-            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+            if path.suffix.lower() in SUPPORTED_SUFFIXES and not _NOT_ARTICLES.match(name):
                 yield path
+            elif not_read is not None:
+                not_read[_kind_of(name)] += 1
+
+
+def _kind_of(name: str) -> str:
+    """How a file that is not an article is counted: documentation, else its extension."""
+    if _NOT_ARTICLES.match(name):
+        return "documentation"
+    return Path(name).suffix.lower() or "(no extension)"

@@ -207,6 +207,15 @@ class Library:
         (ISO dates, both included)."""
         return self.store.latest_articles(limit, since=since, until=until)
 
+    def added_per_day(self, since: str) -> dict[tuple[str, str], int]:
+        """Articles added per day and outlet since `since` (ISO date), for usage charts."""
+        return self.store.added_per_day(since)
+
+    def index_generation(self) -> int | None:
+        """The live index's generation number, None before the first index."""
+        generation = self.generations.live_generation()
+        return int(generation) if generation else None
+
     def stats(self) -> dict[str, object]:
         record = self.generations.record()
         return {

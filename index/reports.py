@@ -6,6 +6,7 @@ them); nothing here reads or writes anything.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -36,6 +37,8 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # files of an ingested folder that are not articles, by kind (".pdf", "documentation")
+    not_read: Counter[str] = field(default_factory=Counter)
     embedded: int = 0  # passages embedded (not found in the cache)
     embedded_sentences: int = 0  # sentences embedded for answer selection
     vectors: int = 0
@@ -56,6 +59,7 @@ class IngestReport:
                      "embedded_sentences", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.skipped.extend(other.skipped)
+        self.not_read.update(other.not_read)
         self.vectors = other.vectors or self.vectors
 
     def count(self, outcome: str) -> None:
@@ -65,5 +69,11 @@ class IngestReport:
     def summary(self) -> str:
         line = (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
                 f"removed {self.removed}, skipped {len(self.skipped)}")
-        return (f"{line}; embedded {self.embedded} passages and {self.embedded_sentences} "
-                f"sentences; {self.seconds:.1f} s")
+        not_read = f"; not articles: {self.not_read_summary()}" if self.not_read else ""
+        return (f"{line}{not_read}; embedded {self.embedded} passages and "
+                f"{self.embedded_sentences} sentences; {self.seconds:.1f} s")
+
+    def not_read_summary(self) -> str:
+        """"3 .pdf, 1 .png": the files left out of a folder, most common kind first."""
+        ranked = sorted(self.not_read.items(), key=lambda item: (-item[1], item[0]))
+        return ", ".join(f"{count} {kind}" for kind, count in ranked)

@@ -214,6 +214,13 @@ class StorageContract:
         assert [a.id for a in store.latest_articles(10, since="2024-04-01")] == [bridge_id]
         assert store.latest_articles(10, since="2024-06-01") == []
 
+    def test_articles_added_per_day_by_outlet(self, store: ContractStore) -> None:
+        harbour_id, _, _ = self.add(store, HARBOUR, BRIDGE, WIRE_COPY)
+        today = store.article(harbour_id).ingested_at[:10]
+        added = store.added_per_day(today)
+        assert sum(added.values()) == 3 and {day for day, _ in added} == {today}
+        assert store.added_per_day("2999-01-01") == {}
+
     # -- removal ------------------------------------------------------------------------
 
     def test_removing_an_article_takes_its_passages_and_keeps_its_copies(

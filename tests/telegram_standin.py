@@ -21,7 +21,11 @@ Telegram behaviour that is modelled (texts copied from the Bot API / tdlib):
   poller terminates the first with 409, polling while a webhook is set is a 409;
 * ``editMessageText``: "message is not modified", the inline keyboard is dropped when the
   edit carries no ``reply_markup``, only the bot's own messages can be edited;
+* ``sendPhoto`` with a multipart upload (an image checked by its magic bytes, caption);
 * callback queries: answered once, within ``callback_query_ttl`` seconds;
+* the gap between a call taking effect and its response reaching the bot can be held
+  open (``hold_responses``), e.g. a user replying to a message the bot has not yet
+  learned the id of;
 * groups: privacy mode (without ``can_read_all_group_messages``, only commands, mentions of
   the bot and replies to it are delivered); group chat ids are negative.
 
@@ -77,6 +81,10 @@ TOKEN_SECRET = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"  # the example token of Tele
 MAX_MESSAGE_UTF16 = 4096
 MAX_CALLBACK_ANSWER = 200
 MAX_CALLBACK_DATA_BYTES = 64
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_CAPTION_UTF16 = 1024
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8", b"RIFF")
+HOLD_LIMIT_SECONDS = 60.0  # a held response goes at the latest after this long
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -918,6 +926,8 @@ class TelegramStandin:
         self._chat_actions: list[JSON] = []
         self._suppressed: list[JSON] = []
         self._injected: dict[str, deque[_InjectedError]] = {}
+        self._held: dict[str, threading.Event] = {}
+        self._photos: list[bytes] = []
         self._rate_limits: list[_RateLimit] = []
         self._query_ids = itertools.count(4000000000000000001)
         self._stopping = False
@@ -1008,6 +1018,9 @@ class TelegramStandin:
         except ApiError as error:
             status, body, injected = error.code, error.payload(), error.injected
         self._record(ApiCall(method, params, http_method, status, body, injected=injected))
+        held = self._held.get(method.lower())
+        if held is not None:
+            held.wait(HOLD_LIMIT_SECONDS)  # the call has taken effect; its response waits
         return status, body
 
     def _check_access(self, token: str, name: str, handler: Any) -> None:
@@ -1058,6 +1071,7 @@ class TelegramStandin:
             "getMyCommands": self._api_get_my_commands,
             "deleteMyCommands": self._api_delete_my_commands,
             "sendMessage": self._api_send_message,
+            "sendPhoto": self._api_send_photo,
             "editMessageText": self._api_edit_message_text,
             "editMessageReplyMarkup": self._api_edit_message_reply_markup,
             "deleteMessage": self._api_delete_message,
@@ -1279,6 +1293,44 @@ class TelegramStandin:
             message["reply_to_message"] = reply_to
         if p.flag("protect_content"):
             message["has_protected_content"] = True
+        chat.messages[message["message_id"]] = message
+        return copy.deepcopy(message)
+
+    def _api_send_photo(self, p: Params, client: _Client) -> JSON:
+        """sendPhoto with the photo uploaded as a multipart file (a file_id or URL is not
+        modelled): a PNG, JPEG, GIF or WebP image of at most 10 MB; an optional caption
+        (parse_mode applies) of at most 1024 characters."""
+        chat = self._chat_for_bot(p)
+        photo = p.get("photo")
+        if photo in (None, ""):
+            raise bad_request("there is no photo in the request")
+        if not isinstance(photo, dict):
+            raise bad_request("the stand-in only models photos uploaded as multipart files")
+        content: bytes = photo["content"]
+        if len(content) > MAX_PHOTO_BYTES:
+            raise bad_request("file is too big")
+        if not content.startswith(_IMAGE_MAGIC):
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        caption, entities = "", []
+        if p.text("caption"):
+            caption, entities = self._formatted_text(
+                Params({**p.values, "text": p.text("caption")}))
+            if utf16_len(caption) > MAX_CAPTION_UTF16:
+                raise bad_request("message caption is too long")
+        reply_to = self._reply_target(p, chat)
+        self._check_rate_limits("sendPhoto", chat.info["id"])
+        message = self._new_message(chat, self.bot_user, "", [])
+        del message["text"]
+        message["photo"] = [{"file_id": f"photo-{message['message_id']}",
+                             "file_unique_id": f"u{message['message_id']}",
+                             "width": 800, "height": 600, "file_size": len(content)}]
+        self._photos.append(content)
+        if caption:
+            message["caption"] = caption
+            if entities:
+                message["caption_entities"] = entities
+        if reply_to:
+            message["reply_to_message"] = reply_to
         chat.messages[message["message_id"]] = message
         return copy.deepcopy(message)
 
@@ -1577,6 +1629,22 @@ class TelegramStandin:
             queue = self._injected.setdefault(method.lower(), deque())
             queue.append(_InjectedError(error, times))
 
+    def hold_responses(self, method: str) -> threading.Event:
+        """Until the returned event is set, calls of ``method`` take effect (a sent message
+        is in the chat and visible to the test) but their HTTP responses are held back:
+        the moment between Telegram showing a message and the bot learning its id."""
+        release = threading.Event()
+        with self._lock:
+            self._held[method.lower()] = release
+        return release
+
+    def release_responses(self, method: str) -> None:
+        """Let held responses of ``method`` go, and stop holding new ones."""
+        with self._lock:
+            release = self._held.pop(method.lower(), None)
+        if release is not None:
+            release.set()
+
     def set_rate_limit(
         self,
         max_calls: int,
@@ -1651,6 +1719,11 @@ class TelegramStandin:
         """Parameters of every successful answerCallbackQuery."""
         with self._lock:
             return copy.deepcopy(self._callback_answers)
+
+    def photos(self) -> list[bytes]:
+        """The image bytes of every successful sendPhoto, in order."""
+        with self._lock:
+            return list(self._photos)
 
     def chat_actions(self) -> list[JSON]:
         """``{"chat_id", "action"}`` of every successful sendChatAction."""

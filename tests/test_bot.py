@@ -30,6 +30,7 @@ import pytest
 from click.testing import CliRunner
 from telegram.ext import Application
 
+from bot import render
 from bot.app import build_application, webhook_options
 from bot.chatlog import ChatLog
 from bot.cli import main
@@ -215,8 +216,20 @@ def ask(standin: TelegramStandin, chat_id: int, user_id: int, text: str, **optio
         chat_id, replying_to(update["message"]["message_id"]), timeout=WAIT, since=since)
 
 
-def buttons(message: JSON) -> list[JSON]:
+def all_buttons(message: JSON) -> list[JSON]:
     return [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+
+
+def buttons(message: JSON) -> list[JSON]:
+    """The citation buttons of an answer (not its 👍 / 👎 row)."""
+    return [b for b in all_buttons(message) if b["callback_data"].startswith("c:")]
+
+
+def feedback_buttons(message: JSON) -> dict[str, JSON]:
+    """The feedback buttons of an answer by their callback data's last part: "up",
+    "down", and after a 👎 "source", "missed", "unknown"."""
+    return {b["callback_data"].rsplit(":", 1)[1]: b for b in all_buttons(message)
+            if b["callback_data"].startswith("f:")}
 
 
 def logged_answer(store: Path, chat_id: int, message_id: int) -> tuple[Any, list[Any]]:
@@ -281,9 +294,17 @@ def test_private_question_gets_a_cited_answer_and_a_button_shows_the_quote(
         assert any(e["type"] == "blockquote" for e in quote["entities"])
         assert standin.callback_answers(), "the button press was answered"
 
+        since = standin.mark()
+        standin.add_callback_query(ALICE, ALICE, answer["message_id"],
+                                   keyboard[0]["callback_data"])
+        standin.wait_for(lambda: len(standin.callback_answers()) == 2, WAIT, "a second answer")
+        assert standin.callback_answers()[-1].get("text") == render.QUOTE_ALREADY_SHOWN
+        assert not [c for c in standin.calls[since:] if c.method == "sendMessage"], \
+            "a second tap posts no second identical quote"
+
         nothing = ask(standin, ALICE, ALICE, OFF_TOPIC_QUESTION)
         assert text_of(nothing) == "I couldn't find that in the articles I have."
-        assert "reply_markup" not in nothing
+        assert not buttons(nothing) and set(feedback_buttons(nothing)) == {"up", "down"}
 
     assert "HTTP Request" in caplog.text and "[redacted]" in caplog.text
     secret = standin.token.split(":")[1]
@@ -313,7 +334,7 @@ def test_source_n_works_on_an_older_answer_after_a_restart(
             assert text_of(quote).startswith(f"[2] {expected.title}")
 
             latest = ask(standin, ALICE, ALICE, "/source 2")
-            assert text_of(latest) == "That answer has sources 1–1."
+            assert text_of(latest) == "That answer has only source 1."
     finally:
         restarted.close()
 
@@ -352,6 +373,41 @@ def test_group_answers_mentions_ask_and_replies_and_ignores_chatter(
     assert not ignored & set(replies)
     assert len(standin.sent_messages(GROUP)) == 3
     assert "Lunch" not in caplog.text
+
+
+def test_a_reply_sent_before_the_bot_learns_its_answers_id_is_still_a_follow_up(
+    standin: TelegramStandin, library: Library, store: Path
+) -> None:
+    """The gap: Telegram shows the answer (users can reply to it) before the bot has the
+    response of its sendMessage. The stand-in holds that response open while the reply
+    is delivered and handled, so the reply always lands in the gap."""
+    with running_bot(make_config(standin), library):
+        standin.hold_responses("sendMessage")
+        since = standin.mark()
+        question = standin.add_user_message(ALICE, ALICE, BMW_QUESTION)
+        answer = standin.wait_for_message(
+            ALICE, replying_to(question["message"]["message_id"]), timeout=WAIT, since=since)
+        reply = standin.add_user_message(ALICE, ALICE, "and in which year?",
+                                         reply_to_message_id=answer["message_id"])
+        reply_id = reply["update_id"]
+        standin.wait_for_call("getUpdates", lambda call: any(
+            u["update_id"] == reply_id for u in call.result or []), timeout=WAIT, since=since)
+        time.sleep(0.5)  # the bot handles the reply while the answer's response is held
+        assert logged_answer_or_none(store, ALICE, answer["message_id"]) is None, \
+            "the stand-in held the answer's response: the bot could not have linked it yet"
+        standin.release_responses("sendMessage")
+        follow_up = standin.wait_for_message(
+            ALICE, replying_to(reply["message"]["message_id"]), timeout=WAIT, since=since)
+        logged, _ = logged_answer(store, ALICE, follow_up["message_id"])
+        assert logged.question == f"{BMW_QUESTION} and in which year?"
+
+
+def logged_answer_or_none(store: Path, chat_id: int, message_id: int) -> Any:
+    log = ChatLog(store)
+    try:
+        return log.answer_for_message(chat_id, message_id)
+    finally:
+        log.close()
 
 
 # --------------------------------------------------------------------------------------
@@ -406,6 +462,7 @@ def test_reindex_is_for_admins_and_edits_one_progress_message(
         assert "only for the bot's admins" in text_of(refused)
         assert any("refused /reindex" in r.getMessage() and str(BOB) in r.getMessage()
                    for r in caplog.records)
+        assert "@None" not in caplog.text, "a user without a username is named by id only"
         assert "only for the bot's admins" in text_of(ask(standin, BOB, BOB, "/stats"))
 
         _, progress, final, calls = reindex_with_a_question(standin, "/reindex full")
@@ -457,9 +514,11 @@ def test_add_a_folder_then_latest_is_split_into_valid_messages(
 ) -> None:
     folder = tmp_path / "more"
     write_articles(folder, 45)
+    folder.joinpath("chart.png").write_bytes(b"\x89PNG")
     with running_bot(make_config(standin), library):
         added = ask(standin, ADMIN, ADMIN, f"/add {folder}")
         assert "Added 45 · changed 0 · removed 0" in text_of(added), text_of(added)
+        assert "Not articles, left out: 1 .png" in text_of(added)
         # Sentence-mean passage vectors: every new sentence is embedded, no passage is.
         embedded = re.search(r"Embedded: 0 passages, (\d+) sentences", text_of(added))
         assert embedded and int(embedded.group(1)) >= 45, text_of(added)
@@ -587,7 +646,7 @@ def test_search_lists_matching_articles_with_dates(
         found = ask(standin, ALICE, ALICE, "/search BMW sales")
         assert not text_of(found).startswith("Sorry, something went wrong"), text_of(found)
         assert text_of(found).startswith("Articles matching “BMW sales”"), text_of(found)
-        assert "BMW drives record sales in Asia · BBC News · added " in text_of(found)
+        assert "BMW drives record sales in Asia · BBC News · 2005-01-26" in text_of(found)
         none = ask(standin, ALICE, ALICE, "/search zanzibar")
         assert text_of(none) == "No articles match “zanzibar”."
 

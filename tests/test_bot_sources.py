@@ -261,7 +261,7 @@ def test_remove_deletes_an_article_so_it_is_no_longer_cited(
 def test_the_scheduled_refresh_reads_new_items_without_a_command(
     standin: TelegramStandin, library: Library, web: LocalWeb, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.handlers")
+    caplog.set_level(logging.INFO)
     feed, feed_url = gazette_feed(web, [story(web, "bridge", "Council approves the river bridge",
                                               "Tue, 05 Mar 2024 15:00:00 +0100")])
     web.route("/news/bridge", gazette_page("Council approves the river bridge", COUNCIL_STORY,
@@ -291,6 +291,8 @@ def test_the_scheduled_refresh_reads_new_items_without_a_command(
                for r in caplog.records)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not standin.sent_messages(ADMIN)[1:], "the scheduled refresh sends no message"
+    assert not [r for r in caplog.records if r.name.startswith("apscheduler")], \
+        "the scheduler's INFO lines stay out of the bot's log"
 
 
 def test_the_refresh_interval_comes_from_the_environment_or_the_serve_flag(

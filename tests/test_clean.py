@@ -17,6 +17,7 @@ FURNITURE = [
     "Teilor Stone",
     "reporter on the news desk",
     "teilor@nizhtimes.com",
+    "Huawei aims to compete with Huawei",  # the garbled recap list at the end
 ]
 
 
@@ -69,6 +70,31 @@ def test_bbc_headlines_survive_cleaning() -> None:
         cleaned = clean_article_text(raw)
         assert cleaned.title == " ".join(raw.splitlines()[0].split()), path
         assert len(cleaned.body) > 200, path
+
+
+STORY = ("Harbour ferry fares frozen\n\n"
+         "Ferry fares across the harbour stay the same this year, the council said. "
+         "The night ferry will run until midnight from June, the operator added.\n\n")
+
+
+def test_a_bullet_list_that_only_recaps_the_story_is_dropped_at_its_tail_or_head() -> None:
+    recap = ("• Ferry fares across the harbour stay the same this year.\n"
+             "• The night ferry runs until midnight from June.\n")
+    for text in (STORY + recap, STORY.replace("\n\n", "\n\n" + recap + "\n", 1)):
+        cleaned = clean_article_text(text)
+        assert "•" not in cleaned.body, text
+        assert [reason for _, reason in cleaned.dropped] == [
+            "summary list repeating the story"] * 2
+        assert "stay the same this year, the council said" in cleaned.body
+
+
+def test_a_bullet_list_that_says_something_new_is_kept() -> None:
+    facts = ("- Tickets cost 2 euros for pensioners and students.\n"
+             "- Bicycles travel free on weekday mornings.\n")
+    cleaned = clean_article_text(STORY + facts)
+    assert "Bicycles travel free" in cleaned.body and not cleaned.dropped
+    one_item = clean_article_text(STORY + "• Ferry fares stay the same this year.\n")
+    assert "• Ferry fares" in one_item.body, "a single item is no list to judge"
 
 
 def test_normalize_text_drops_control_format_and_surrogate_characters_only() -> None:

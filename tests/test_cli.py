@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +54,10 @@ def test_ingest_then_ask_cites_the_right_article_verbatim(
     assert first["title"] == "Huawei, soon to be the Chinese emperor of AI chips ?"
     assert first["outlet"] == "Presse-citron"
     assert "processors dedicated to inference" in answer["answer"]
+    markers = re.findall(r"\[(\d+)\]", answer["answer"])
+    assert all(a != b for a, b in itertools.pairwise(markers)), \
+        f"one marker per run of one source's sentences: {answer['answer']}"
+    assert answer["answer"].rstrip().endswith("]")
     for citation in answer["citations"]:
         body = _stored_body(data_dir, citation["article_id"])
         assert body[citation["start"] : citation["end"]] == citation["quote"]
@@ -70,6 +76,9 @@ def test_answers_cite_bbc_samples_and_print_sources(
     assert result.exit_code == 0
     assert "150,000" in result.stdout
     assert "Sources:" in result.stdout and "BMW drives record sales in Asia" in result.stdout
+    assert "BMW drives record sales in Asia · BBC News" in result.stdout
+    assert str(samples) not in result.stdout and ".txt" not in result.stdout, \
+        "an article read from a file has no link line, never a local path"
 
 
 def test_unrelated_question_abstains(cli: Callable[..., Result], samples: Path) -> None:
@@ -144,9 +153,15 @@ def test_bad_input_is_reported_and_the_rest_ingested(
         '{"title": "No body here"}\n',
         encoding="utf-8",
     )
+    for name in ("scan.pdf", "photo.png", "notes.pdf", "README.md", "Makefile", ".hidden"):
+        (folder / name).write_bytes(b"not an article")
     result = cli("ingest", str(folder), str(tmp_path / "missing.txt"), "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
+    assert report["not_articles"] == {".pdf": 2, ".png": 1, "documentation": 1,
+                                      "(no extension)": 1}
+    plain = cli("ingest", str(folder), "--no-index")
+    assert "not articles: 2 .pdf, 1 (no extension), 1 .png, 1 documentation" in plain.stdout
     assert report["added"] == 3  # seed, latin1, one JSONL record
     reasons = {(Path(s["path"]).name, s["reason"]) for s in report["skipped"]}
     assert ("empty.txt", "empty file") in reasons

@@ -417,7 +417,7 @@ def test_markup_and_instructions_in_an_article_are_shown_as_its_words(
         shown = text_of(answer)
         expected = library.ask("What did the notice on the Zorvik harbour wall say?")
         assert shown.startswith(expected.answer), "the answer is the article's words, as is"
-        assert f"said: {INJECTION} [1]" in shown
+        assert f"said: {INJECTION}" in shown and shown.count("[1]") >= 2
         assert shown.strip() != "HACKED"
         assert "<i>organisers</i>" in shown and "Saturday & Sunday" in shown
         assert f"[1] {HOSTILE_ARTICLE['title']} · Harbour <b>Times</b> & Co · 2031-07-04" in shown

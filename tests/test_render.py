@@ -130,8 +130,20 @@ def test_citation_buttons_fit_telegrams_64_bytes_and_parse_back() -> None:
     assert markup is not None
     rows = markup.to_dict()["inline_keyboard"]
     assert [row[0]["callback_data"] for row in rows] == ["c:7:1", "c:7:2"]
-    assert rows[1][0]["text"].startswith("[2] An extremely") and len(rows[1][0]["text"]) < 45
+    assert rows[1][0]["text"].startswith("[2] BBC News · An extremely")
+    assert len(rows[1][0]["text"]) < 50
     assert citation_keyboard(7, []) is None
+
+
+def test_a_citation_button_names_the_outlet_and_as_much_headline_as_fits() -> None:
+    label = render.citation_button_label
+    assert label(citation(1, outlet="Presse-citron", title="Huawei")) == (
+        "[1] Presse-citron · Huawei")
+    long_outlet = citation(3, title="A headline",
+                           outlet="The Very Long Regional Evening Chronicle of Somewhere")
+    assert label(long_outlet).startswith("[3] The Very Long") and "…" in label(long_outlet)
+    assert label(citation(4, outlet=None, title="A short one")) == "[4] A short one"
+    assert label(citation(5, outlet="BBC News", title="")) == "[5] BBC News"
 
 
 def test_abstention_has_no_sources_section() -> None:
@@ -187,9 +199,15 @@ def test_a_changed_or_removed_article_still_shows_the_quote_as_cited() -> None:
     assert quote in gone and "changed or was removed" in gone
 
 
-def test_file_sources_show_the_file_name_not_the_server_path() -> None:
-    text, _ = parse_html(citation_html(cited("BMW has forecast sales growth"), BODY))
-    assert "Source: bbc-bmw.txt" in text and "/srv/citebot" not in text
+def test_file_sources_show_outlet_headline_and_date_never_a_path_or_file_name() -> None:
+    text, entities = parse_html(citation_html(cited("BMW has forecast sales growth"), BODY))
+    assert text.startswith("[1] BMW drives record sales in Asia\nBBC News · 2005-01-11")
+    assert "/srv/citebot" not in text and "bbc-bmw" not in text and "Source:" not in text
+    assert not [e for e in entities if e["type"] == "text_link"]
+    copy_from_a_file = cited("BMW has forecast sales growth",
+                             also_reported_by=["/srv/citebot/articles/copy.txt", "Wire"])
+    shown = parse_html(citation_html(copy_from_a_file, BODY))[0]
+    assert "Also reported by Wire" in shown and "copy.txt" not in shown
 
 
 def test_reindex_progress_and_report() -> None:

@@ -71,7 +71,7 @@ def test_tokens_and_methods_are_checked_like_telegram(telegram_standin: Telegram
         404,
         {"ok": False, "error_code": 404, "description": "Not Found"},
     )
-    status, body = raw_call(f"{telegram_standin.api_url}/sendPhoto", b"{}", "application/json")
+    status, body = raw_call(f"{telegram_standin.api_url}/sendVideo", b"{}", "application/json")
     assert status == 501 and not body["ok"]
     assert raw_call(f"{telegram_standin.api_url}/getme")[1]["result"]["is_bot"] is True
 

@@ -23,6 +23,7 @@ from bot.handlers.messaging import (
     mentions_bot,
     replied_bot_message,
     reply,
+    user_label,
 )
 
 logger = logging.getLogger(__name__)
@@ -79,8 +80,7 @@ async def is_admin_or_refuse(update: Update, context: CitebotContext, command: s
     user = update.effective_user
     if context.is_admin(user.id if user else None):
         return True
-    logger.warning("refused /%s from non-admin user %s (@%s)", command,
-                   user.id if user else "?", user.username if user else "?")
+    logger.warning("refused /%s from non-admin user %s", command, user_label(update))
     await reply(update, context, render.render_admin_only(command))
     return False
 

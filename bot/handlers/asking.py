@@ -1,6 +1,7 @@
 """Questions: a text message (in groups only when the bot is mentioned or replied to) or
 /ask is rate-limited, read for `since:`/`until:` filters, answered by the Library in a
-worker thread, saved to the chat log, and sent with one citation button per source. A
+worker thread, saved to the chat log, and sent with one citation button per source and
+👍 / 👎 buttons (`bot.handlers.feedback`). A
 reply to an answer is a follow-up, asked together with the earlier question.
 """
 
@@ -22,7 +23,7 @@ from bot.handlers.messaging import (
     replied_bot_message,
     reply,
     reply_usage,
-    send_parts,
+    send_answer_parts,
     typing,
     user_key,
     without_mention,
@@ -49,7 +50,7 @@ async def on_text(update: Update, context: CitebotContext) -> None:
         await reply(update, context, render.render_mention_hint(username))
         return
     await answer_question(update, context, question,
-                          follow_up_of=answer_replied_to(update, context, replied))
+                          follow_up_of=await answer_replied_to(update, context, replied))
 
 
 async def ask_command(update: Update, context: CitebotContext) -> None:
@@ -63,7 +64,7 @@ async def ask_command(update: Update, context: CitebotContext) -> None:
         return
     replied = replied_bot_message(message, context.bot.id)
     await answer_question(update, context, question,
-                          follow_up_of=answer_replied_to(update, context, replied))
+                          follow_up_of=await answer_replied_to(update, context, replied))
 
 
 async def on_other_message(update: Update, context: CitebotContext) -> None:
@@ -107,13 +108,13 @@ async def answer_question(update: Update, context: CitebotContext, question: str
             return
     user = update.effective_user
     chatlog = context.chatlog
-    answer_id = chatlog.record_answer(chat.id, user.id if user else None, question, answer)
-    sent = await send_parts(
-        context, chat.id, render.render_answer(answer, note=note),
+    answer_id = chatlog.record_answer(chat.id, user.id if user else None, question, answer,
+                                      context.library.index_generation())
+    await send_answer_parts(
+        context, chat.id, answer_id, render.render_answer(answer, note=note),
         reply_to=message.message_id,
-        markup=render.citation_keyboard(answer_id, answer.citations),
+        markup=render.answer_keyboard(answer_id, answer.citations),
     )
-    chatlog.link_messages(answer_id, chat.id, [m.message_id for m in sent])
 
 
 def truncate_question(question: str, limit: int) -> tuple[str, str | None]:

@@ -1,5 +1,5 @@
 """Looking around the collection: /start, /help (built from the command registry), /search,
-/latest, /stats (admins), and the hint for a command the bot doesn't have.
+/latest, and the hint for a command the bot doesn't have.
 """
 
 from __future__ import annotations
@@ -68,12 +68,6 @@ async def latest_command(update: Update, context: CitebotContext) -> None:
     articles = await asyncio.to_thread(context.library.latest, limit,
                                        since=dates.since, until=dates.until)
     await reply(update, context, render.render_latest(articles))
-
-
-async def stats_command(update: Update, context: CitebotContext) -> None:
-    """/stats (admins): articles, passages, model and last reindex."""
-    stats = await asyncio.to_thread(context.library.stats)
-    await reply(update, context, render.render_stats(stats))
 
 
 async def unknown_command(update: Update, context: CitebotContext) -> None:

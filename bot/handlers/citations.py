@@ -1,6 +1,8 @@
 """The quote behind a source: a tap on an answer's `[n]` button, or /source N (of the
 answer replied to, else of the chat's latest answer), shows the cited span in bold in its
-article context. Answers are found in the chat log, so this works after a restart.
+article context. A button posts its quote once per answer (a second tap, or two taps at
+once, get a notice instead of a repeat). Answers are found in the chat log, so this works
+after a restart.
 """
 
 from __future__ import annotations
@@ -17,18 +19,24 @@ from bot.handlers.messaging import (
     replied_bot_message,
     reply,
     reply_usage,
+    send_answer_parts,
     send_parts,
     small_number,
 )
 
 
-def answer_replied_to(update: Update, context: CitebotContext, replied: Message | None
-                      ) -> LoggedAnswer | None:
-    """The logged answer that `replied` (one of the bot's messages) belongs to, if any."""
+async def answer_replied_to(update: Update, context: CitebotContext, replied: Message | None
+                            ) -> LoggedAnswer | None:
+    """The logged answer that `replied` (one of the bot's messages) belongs to, if any; a
+    message of an answer still being sent is looked up once its sending has settled."""
     chat = update.effective_chat
     if replied is None or chat is None:
         return None
-    return context.chatlog.answer_for_message(chat.id, replied.message_id)
+    found = context.chatlog.answer_for_message(chat.id, replied.message_id)
+    if found is None and context.in_flight.busy(chat.id):
+        await context.in_flight.settled(chat.id)
+        found = context.chatlog.answer_for_message(chat.id, replied.message_id)
+    return found
 
 
 async def on_citation_button(update: Update, context: CitebotContext) -> None:
@@ -42,9 +50,14 @@ async def on_citation_button(update: Update, context: CitebotContext) -> None:
     if parsed is None or logged is None or logged.chat_id != chat.id:
         await query.answer("That answer is no longer available.")
         return
+    answer_id, n = parsed
+    known = context.chatlog.citation(answer_id, n) is not None
+    if known and not context.chatlog.claim_citation_display(answer_id, n):
+        await query.answer(render.QUOTE_ALREADY_SHOWN)
+        return
     await query.answer()
     message_id = query.message.message_id if query.message else None
-    await show_citation(update, context, parsed[0], parsed[1], reply_to=message_id)
+    await show_citation(update, context, answer_id, n, reply_to=message_id)
 
 
 async def source_command(update: Update, context: CitebotContext) -> None:
@@ -57,7 +70,7 @@ async def source_command(update: Update, context: CitebotContext) -> None:
         await reply_usage(update, context, "source")
         return
     replied = replied_bot_message(message, context.bot.id)
-    target = (answer_replied_to(update, context, replied) if replied
+    target = (await answer_replied_to(update, context, replied) if replied
               else context.chatlog.latest_answer(chat.id))
     if target is None:
         await reply(update, context, "That message isn't one of my answers." if replied
@@ -75,11 +88,9 @@ async def show_citation(update: Update, context: CitebotContext, answer_id: int,
     if chat is None:
         return
     if citation is None:
-        text = (f"That answer has sources 1–{len(citations)}." if citations
-                else "That answer has no sources.")
+        text = render.render_no_such_source(len(citations))
         await send_parts(context, chat.id, [text], reply_to=reply_to)
         return
     article = await asyncio.to_thread(context.library.article, citation.article_id)
     parts = render.render_citation(citation, article.body if article else None)
-    sent = await send_parts(context, chat.id, parts, reply_to=reply_to)
-    context.chatlog.link_messages(answer_id, chat.id, [m.message_id for m in sent])
+    await send_answer_parts(context, chat.id, answer_id, parts, reply_to=reply_to)

@@ -46,6 +46,29 @@ async def send_parts(
     return sent
 
 
+async def send_answer_parts(
+    context: CitebotContext,
+    chat_id: int,
+    answer_id: int,
+    parts: Sequence[str],
+    *,
+    reply_to: int | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+) -> list[Message]:
+    """`send_parts` for messages that show answer `answer_id`: each is linked to it in the
+    chat log as soon as Telegram returns it, and a reply that arrives meanwhile waits for
+    the link (`AnswersInFlight`)."""
+    sent: list[Message] = []
+    async with context.in_flight.sending(chat_id):
+        for number, part in enumerate(parts):
+            message = (await send_parts(
+                context, chat_id, [part], reply_to=reply_to if number == 0 else None,
+                markup=markup if number == len(parts) - 1 else None))[0]
+            context.chatlog.link_messages(answer_id, chat_id, [message.message_id])
+            sent.append(message)
+    return sent
+
+
 async def reply(update: Update, context: CitebotContext, text: str | Sequence[str]
                 ) -> list[Message]:
     """Answer the update's message with one text or several parts (HTML)."""
@@ -144,9 +167,11 @@ def user_key(update: Update) -> int:
 
 
 def user_label(update: Update) -> str:
-    """The user's id for the log, or "?"."""
+    """The user for the log: "123 (@name)", "123" for a user without a username, or "?"."""
     user = update.effective_user
-    return str(user.id) if user else "?"
+    if user is None:
+        return "?"
+    return f"{user.id} (@{user.username})" if user.username else str(user.id)
 
 
 def target_chat(update: Update) -> int:

@@ -1,7 +1,10 @@
-"""Composing the answer: the chosen sentences, each followed by the `[n]` of its source.
+"""Composing the answer: the chosen sentences, each run of them from one source followed by
+the `[n]` of that source.
 
 The answer is extractive: sources are numbered in order of first use; each source's best
 sentence comes first and its others follow in the article's order, all sharing its number.
+Consecutive sentences of one source carry one marker at the end of the run
+("… sentence. … sentence. [1]"), not one each.
 Each citation quotes `body[start:end]` of its article exactly, names the retrieved passage
 that holds the quote and the other outlets that ran the story ("also reported by").
 """
@@ -15,14 +18,15 @@ from index.text import one_line
 
 
 def compose(chosen: list[Candidate], store: ArticleStore) -> tuple[str, list[Citation]]:
-    """Answer text with `[n]` markers and its citations, numbered by source in order of
-    first use (`store` gives each story's copies and the passage holding each quote)."""
+    """Answer text with one `[n]` marker after each run of one source, and its citations,
+    numbered by source in order of first use (`store` gives each story's copies and the
+    passage holding each quote)."""
     numbers: dict[int, int] = {}
     citations: list[Citation] = []
     best = {c.story_rank: c for c in sorted(chosen, key=lambda c: c.score)}  # top per source
     # The best sentence leads; the others of its source follow in the article's order.
     ordered = sorted(chosen, key=lambda c: (c.story_rank, best[c.story_rank] is not c, c.start))
-    parts: list[str] = []
+    runs: list[tuple[int, list[str]]] = []  # (source number, its consecutive sentences)
     for candidate in ordered:
         story = candidate.story.story_id
         n = numbers.setdefault(story, len(numbers) + 1)
@@ -35,8 +39,11 @@ def compose(chosen: list[Candidate], store: ArticleStore) -> tuple[str, list[Cit
         else:
             existing.spans.append((candidate.start, candidate.end))
             existing.quotes.append(candidate.story.article.body[candidate.start:candidate.end])
-        parts.append(f"{one_line(candidate.text)} [{n}]")
-    return " ".join(parts), citations
+        if runs and runs[-1][0] == n:
+            runs[-1][1].append(one_line(candidate.text))
+        else:
+            runs.append((n, [one_line(candidate.text)]))
+    return " ".join(f"{' '.join(texts)} [{n}]" for n, texts in runs), citations
 
 
 def _passage_of(candidate: Candidate) -> int:

@@ -140,6 +140,11 @@ class ArticleCatalog(Protocol):
         """Returns: every article, by id."""
         ...
 
+    def added_per_day(self, since: str) -> dict[tuple[str, str], int]:
+        """Returns: {(YYYY-MM-DD, outlet or ""): articles added that day} for the days from
+        `since` (an ISO date) on."""
+        ...
+
 
 # -- write side -------------------------------------------------------------------------
 

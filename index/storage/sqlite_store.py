@@ -497,6 +497,15 @@ class SQLiteStore:
         return sorted(found.values(), key=lambda a: (a.published_at or a.ingested_at, a.id),
                       reverse=True)
 
+    def added_per_day(self, since: str) -> dict[tuple[str, str], int]:
+        """How many articles were added on each day since `since` (an ISO date), by outlet
+        ("" when unknown): {(YYYY-MM-DD, outlet): count}."""
+        rows = self.db.execute(
+            "SELECT substr(ingested_at, 1, 10) AS day, COALESCE(outlet, ''), COUNT(*) "
+            "FROM articles WHERE ingested_at >= ? GROUP BY day, COALESCE(outlet, '')",
+            [since])
+        return {(day, outlet): int(count) for day, outlet, count in rows}
+
     # -- passages ---------------------------------------------------------------------
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:

@@ -1,0 +1,61 @@
+"""Answers on their way out: which chats have an answer being sent whose messages are not
+yet linked to it in the chat log.
+
+Telegram shows a sent message (and lets users reply to it) before the bot has the
+response of its sendMessage call, so a reply can arrive before the bot knows which answer
+the replied-to message carries. `AnswersInFlight` closes that gap: a send registers
+itself before its first request and each message is linked the moment its response
+arrives (no await in between); a reply to an unknown bot message in a chat with an answer
+in flight waits until those sends have settled before it is looked up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+SETTLE_TIMEOUT_SECONDS = 30.0
+
+
+class AnswersInFlight:
+    """Per chat, how many answers are being sent; await `settled(chat)` to see them linked.
+
+    Lives in the bot's event loop (one per Application)."""
+
+    def __init__(self) -> None:
+        self._sending: Counter[int] = Counter()
+        self._changed: asyncio.Condition | None = None
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    def busy(self, chat_id: int) -> bool:
+        return self._sending[chat_id] > 0
+
+    @asynccontextmanager
+    async def sending(self, chat_id: int) -> AsyncIterator[None]:
+        """Mark an answer in `chat_id` as being sent for the duration of the block."""
+        self._sending[chat_id] += 1
+        try:
+            yield
+        finally:
+            self._sending[chat_id] -= 1
+            if not self._sending[chat_id]:
+                del self._sending[chat_id]
+            condition = self._condition()
+            async with condition:
+                condition.notify_all()
+
+    async def settled(self, chat_id: int, timeout: float = SETTLE_TIMEOUT_SECONDS) -> None:
+        """Return when no answer is being sent in `chat_id` (or after `timeout` seconds)."""
+        if not self.busy(chat_id):
+            return
+        condition = self._condition()
+        with suppress(TimeoutError):
+            async with condition:
+                await asyncio.wait_for(
+                    condition.wait_for(lambda: not self.busy(chat_id)), timeout)
