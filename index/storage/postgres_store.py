@@ -384,6 +384,12 @@ class PostgresStore:
             [*params, limit])
         return [StoredArticle(*row) for row in rows]
 
+    def added_per_day(self, since: str) -> dict[tuple[str, str], int]:
+        rows = self._rows(
+            "SELECT substr(ingested_at, 1, 10) AS day, COALESCE(outlet, ''), count(*) "
+            "FROM articles WHERE ingested_at >= %s GROUP BY 1, 2", [since])
+        return {(day, outlet): int(count) for day, outlet, count in rows}
+
     # -- passages ---------------------------------------------------------------------
 
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
