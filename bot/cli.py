@@ -195,26 +195,46 @@ def _format_answer(answer: Answer) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--since", help=SINCE_HELP)
 @click.option("--until", help=UNTIL_HELP)
+@click.option("--llm/--no-llm", default=None,
+              help="Answer in the LLM reader's words, each sentence verified against its "
+                   "citation (needs CITEBOT_LLM_URL and CITEBOT_LLM_MODEL); default: "
+                   "CITEBOT_LLM.")
 @click.pass_context
 def ask(ctx: click.Context, question: str | None, as_json: bool, since: str | None,
-        until: str | None) -> None:
+        until: str | None, llm: bool | None) -> None:
     """Answer QUESTION with numbered citations.
 
     Without QUESTION, reads one question per line from stdin and writes one JSON line per
-    question (the model is loaded once)."""
+    question (the model is loaded once). With the LLM reader, verified sentences are
+    printed as they come."""
     dates = _date_range(since, until)
     library = _open_library(ctx)
     if question is None:
         for line in sys.stdin:
             if line.strip():
-                answer = library.ask(line.strip(), since=dates.since, until=dates.until)
+                answer = library.ask(line.strip(), since=dates.since, until=dates.until,
+                                     llm=llm)
                 click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         return
     if not question.strip():
         raise click.UsageError("the question is empty")
-    answer = library.ask(question, since=dates.since, until=dates.until)
-    click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if as_json
-               else _format_answer(answer))
+    if as_json:
+        answer = library.ask(question, since=dates.since, until=dates.until, llm=llm)
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    streamed: list[str] = []
+
+    def show(sentence: str) -> None:
+        click.echo(("" if not streamed else " ") + sentence, nl=False)
+        streamed.append(sentence)
+
+    answer = library.ask(question, since=dates.since, until=dates.until, llm=llm,
+                         on_sentence=show)
+    if streamed:
+        click.echo()
+        click.echo(_format_answer(answer).split("\n", 1)[1] if answer.citations else "")
+    else:
+        click.echo(_format_answer(answer))
 
 
 def _article_record(article: StoredArticle) -> dict[str, object]:
