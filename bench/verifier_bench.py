@@ -25,6 +25,7 @@ import json
 import random
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +33,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from index.chunk import split_sentences  # noqa: E402
-from index.library import Library  # noqa: E402
-from index.reader.facts import Facts, missing  # noqa: E402
-from index.reader.verify import SupportPassage, Verifier  # noqa: E402
-from index.settings import Settings  # noqa: E402
-from index.text import stem  # noqa: E402
+from index.chunk import split_sentences
+from index.library import Library
+from index.reader.facts import Facts, missing
+from index.reader.verify import SupportPassage, Verifier
+from index.settings import Settings
+from index.text import stem
 
 SIMILARITIES = [round(x, 2) for x in np.arange(0.30, 0.86, 0.02)]
 COVERAGES = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9]
@@ -157,8 +158,7 @@ def build(library: Library, questions: list[dict], seed: int = 7) -> list[Statem
             if own is None:
                 continue
             sentence = body[a:b]
-            add = lambda kind, text, passage, ok: statements.append(  # noqa: E731
-                Statement(q["question"], kind, text, passage, ok))
+            add = _adder(statements, q["question"])
             if index == 0:
                 add("gold sentence", sentence, own, True)
             add("reworded", reworded(sentence), own, True)
@@ -181,10 +181,17 @@ def build(library: Library, questions: list[dict], seed: int = 7) -> list[Statem
     return statements
 
 
+def _adder(statements: list[Statement], question: str
+           ) -> Callable[[str, str, SupportPassage, bool], None]:
+    def add(kind: str, text: str, passage: SupportPassage, faithful: bool) -> None:
+        statements.append(Statement(question, kind, text, passage, faithful))
+    return add
+
+
 def _gives(sentence: str, passage: SupportPassage) -> bool:
     """Whether the other passage states the same (then the move is no corruption)."""
-    return sentence.strip() in passage.text or not missing(Facts.of(sentence), passage.facts) \
-        and len({stem(w) for w in sentence.split()} & passage.stems) > 0.9 * len(sentence.split())
+    return sentence.strip() in passage.text or (not missing(Facts.of(sentence), passage.facts) \
+        and len({stem(w) for w in sentence.split()} & passage.stems) > 0.9 * len(sentence.split()))
 
 
 @dataclass
@@ -223,7 +230,8 @@ def rates(items: list[Scored], similarity: float, coverage: float) -> tuple[floa
     faithful = [i for i in items if i.statement.faithful]
     corrupted = [i for i in items if not i.statement.faithful]
     ok = sum(accepted(i, similarity, coverage) for i in faithful) / max(1, len(faithful))
-    rejected = sum(not accepted(i, similarity, coverage) for i in corrupted) / max(1, len(corrupted))
+    rejected = (sum(not accepted(i, similarity, coverage) for i in corrupted)
+                / max(1, len(corrupted)))
     return rejected, ok
 
 

@@ -100,8 +100,12 @@ def _words(text: str) -> frozenset[str]:
 
 def missing(claim: Facts, support: Facts) -> list[str]:
     """The claim's facts the support does not give, as text (empty: all are given)."""
-    lacking = [f"figure {value:g}" for value in claim.figures - support.figures]
+    lacking = [f"figure {_shown(value)}" for value in claim.figures - support.figures]
     lacking += [f"date {m}/{d}" for m, d in claim.dates - support.dates]
     lacking += [f"name {name}" for name in claim.names if name not in support.words]
     return lacking
 
+
+
+def _shown(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"

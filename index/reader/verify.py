@@ -5,7 +5,8 @@ A sentence is supported by a group of passages when
 2. its content words are covered by them (share ≥ `coverage`, stems compared);
 3. its meaning is close to one of their sentences, or two sentences in a row: cosine of the
    embedding model's vectors ≥ `similarity` (calibrated by bench/verifier_bench.py);
-4. it has no more negations than its closest support ("not", "never", "n't"…).
+4. it says nothing went up where its closest support says it went down, or the reverse;
+5. it has no more negations than its closest support ("not", "never", "n't"…).
 The closest sentences are what its citation quotes. A sentence that fails with the passages it
 cites is tried against each other retrieved passage on its own (re-attribution).
 """
@@ -31,7 +32,12 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 # Calibrated on the verifier set (docs/llm-reader.md).
 DEFAULT_SIMILARITY = 0.6
 DEFAULT_COVERAGE = 0.75
+PAIR_MARGIN = 0.03  # a two-sentence quote must be this much closer than one sentence
 
+_UP = re.compile(r"\b(?:r[io]se|rising|risen|increas\w*|grew|grow\w*|gain\w*|up|climb\w*|"
+                 r"jump\w*|soar\w*|higher|more|won|win\w*)\b", re.IGNORECASE)
+_DOWN = re.compile(r"\b(?:f[ae]ll\w*|drop\w*|decreas\w*|declin\w*|shr[ai]nk\w*|down|"
+                   r"lower|less|fewer|lost|los[ei]\w*|slump\w*|plung\w*)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(?:not|no|never|nor|neither|none|nobody|nothing|without|cannot)\b"
                        r"|n['’]t\b", re.IGNORECASE)
 
@@ -82,6 +88,14 @@ def _normalised(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
+
+
+def _reverses_direction(claim: str, support: str) -> bool:
+    """The claim says up (down) where the support only says down (up)."""
+    up, down = bool(_UP.search(claim)), bool(_DOWN.search(claim))
+    support_up, support_down = bool(_UP.search(support)), bool(_DOWN.search(support))
+    return (up and not down and support_down and not support_up) or \
+        (down and not up and support_up and not support_down)
 
 
 def _stems(text: str) -> frozenset[str]:
@@ -159,19 +173,29 @@ class Verifier:
         if len(_NEGATION.findall(text)) > sum(len(_NEGATION.findall(body[a:b]))
                                                for a, b in quote):
             return Verdict(False, "negation not in the source", similarity=best)
+        quoted = " ".join(body[a:b] for a, b in quote)
+        if _reverses_direction(text, quoted):
+            return Verdict(False, "direction not in the source", similarity=best)
         quotes = {best_passage.n: list(quote)}
         quotes.update(self._fact_quotes(facts, group, quotes))
         return Verdict(True, "", tuple(quotes), quotes, best)
 
     def _closest(self, vector: np.ndarray, group: Sequence[SupportPassage]
                  ) -> tuple[SupportPassage | None, int, float]:
+        """The passage and window closest to `vector`; a pair of sentences only when it is
+        clearly closer than the best single one (so quotes stay short)."""
         best: tuple[SupportPassage | None, int, float] = (None, 0, -1.0)
         for passage in group:
             vectors = passage.window_vectors(self.embed)
             if not len(vectors):
                 continue
             scores = vectors @ vector
-            index = int(np.argmax(scores))
+            singles = len(passage.sentences)
+            index = int(np.argmax(scores[:singles]))
+            if len(scores) > singles:
+                pair = singles + int(np.argmax(scores[singles:]))
+                if scores[pair] > scores[index] + PAIR_MARGIN:
+                    index = pair
             if scores[index] > best[2]:
                 best = (passage, index, float(scores[index]))
         return best
