@@ -397,13 +397,16 @@ def refresh(ctx: click.Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the misses (question, expected article, what was cited) here.")
+@click.option("--llm/--no-llm", default=None,
+              help="Through the LLM reader (default: CITEBOT_LLM); adds the share of generated "
+                   "sentences kept, dropped and re-attributed, and of fallbacks.")
 @click.pass_context
 def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bool,
-             report_path: Path | None) -> None:
+             report_path: Path | None, llm: bool | None) -> None:
     """Score answers on a question file: Hit@1/5, MRR@10, span recall, citation precision,
     abstention, latency, by question style."""
     from index.evaluate import evaluate as run_evaluation
-    from index.evaluate import load_questions, misses_markdown
+    from index.evaluate import load_questions, misses_markdown, reader_summary
 
     library = _open_library(ctx)
     if corpus is None:
@@ -413,11 +416,13 @@ def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bo
         corpus = Path(sources[0])
     try:
         questions = load_questions(qa_file)
-        report = run_evaluation(library, questions, corpus)
+        report = run_evaluation(library, questions, corpus, llm=llm)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     metrics = {"overall": report.metrics(), "by_style": report.by_style(),
                "misses": [o.question.id for o in report.misses()]}
+    if reader := reader_summary(library.reader_stats()):
+        metrics["reader"] = reader
     if report_path:
         report_path.write_text(misses_markdown(report, library), encoding="utf-8")
     if as_json:
@@ -426,6 +431,8 @@ def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bo
     for name, values in [("overall", metrics["overall"]), *metrics["by_style"].items()]:
         click.echo(f"{name}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
     click.echo(f"misses: {len(metrics['misses'])}")
+    if reader:
+        click.echo("reader: " + ", ".join(f"{k}={v}" for k, v in reader.items()))
 
 
 @main.command()
@@ -447,6 +454,8 @@ def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bo
               "[env CITEBOT_RATE_WINDOW; default 60].")
 @click.option("--refresh-minutes", type=float, help="Refresh the followed feeds every N "
               "minutes; 0 = never [env CITEBOT_REFRESH_MINUTES; default 60].")
+@click.option("--llm/--no-llm", default=None, help="Answer in the LLM reader's words, each "
+              "sentence verified, shown as it is verified [env CITEBOT_LLM; default off].")
 @click.option("--webhook-url", help="Run as a webhook at this public https URL instead of "
               "polling [env CITEBOT_WEBHOOK_URL].")
 @click.option("--webhook-secret", help="Secret token Telegram sends with each webhook call "

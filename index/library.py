@@ -202,8 +202,11 @@ class Library:
         return self.store.latest_articles(limit, since=since, until=until)
 
     def stats(self) -> dict[str, object]:
+        """The collection's counts and index state; "llm" has what the LLM reader did in
+        this process when it is configured."""
         record = self.generations.record()
-        return {
+        reader = self.reader_stats()
+        return {**({"llm": reader} if reader is not None else {}),
             **self.store.counts(),
             "vectors": record.vectors,
             "cached_vectors": self.cache.count(),

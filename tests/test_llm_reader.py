@@ -214,3 +214,27 @@ def test_asking_for_the_reader_without_a_server_is_one_clear_line(store: Path) -
     result = CliRunner().invoke(main, ["--data-dir", str(store), "ask", BMW, "--llm"])
     assert result.exit_code == 2
     assert "CITEBOT_LLM_URL" in result.output and "Traceback" not in result.output
+
+
+def test_eval_llm_reports_the_shares_of_sentences_kept_and_fallbacks(
+        store: Path, standin: LlmStandin, tmp_path: Path) -> None:
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in [
+        {"id": "q1", "article": "bbc-bmw-asia-sales.txt", "question": BMW,
+         "answer": "150,000", "style": "lexical"},
+        {"id": "q2", "article": "bbc-bmw-asia-sales.txt", "question": BMW + " Really?",
+         "answer": "150,000", "style": "lexical"},
+    ]) + "\n", encoding="utf-8")
+    standin.script(Script(text=FAITHFUL + " It hopes for 900,000 by 2050 [1]."),
+                   Script(status=500))
+    env = {"CITEBOT_LLM_URL": standin.url, "CITEBOT_LLM_MODEL": "standin-model"}
+    result = CliRunner().invoke(main, ["--data-dir", str(store), "eval", str(questions),
+                                       "--json", "--llm"], env=env)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    reader = metrics["reader"]
+    assert reader["llm_answers"] == 1 and reader["fallbacks"] == 1
+    assert reader["fallback_causes"] == {"server_error": 1}
+    assert reader["kept_share"] == round(2 / 3, 3) and reader["dropped_share"] == round(1 / 3, 3)
+    assert reader["fallback_share"] == 0.5
+    assert metrics["overall"]["questions"] == 2

@@ -26,6 +26,7 @@ from bot.handlers.messaging import (
     user_key,
     without_mention,
 )
+from bot.handlers.streaming import StreamedAnswer
 from bot.ratelimit import Verdict
 from index.filters import DateFilterError, leading_date_filters
 from index.library import NotIndexedError
@@ -91,21 +92,25 @@ async def answer_question(update: Update, context: CitebotContext, question: str
                     if n) or None
     if follow_up_of is not None:
         question = follow_up_question(follow_up_of.question, question, limit)
+    # With the LLM reader on, verified sentences appear as they come (bot/handlers/streaming.py).
+    stream = (StreamedAnswer(context, chat.id, message.message_id,
+                             context.config.progress_interval)
+              if context.library.settings.llm.enabled else None)
     async with typing(context, chat.id):
         try:
-            answer = await asyncio.to_thread(context.library.ask, question,
-                                             since=dates.since, until=dates.until)
+            answer = await asyncio.to_thread(
+                context.library.ask, question, since=dates.since, until=dates.until,
+                on_sentence=stream.on_sentence if stream else None)
         except NotIndexedError:
             await reply(update, context, render.NOT_INDEXED)
             return
     user = update.effective_user
     chatlog = context.chatlog
     answer_id = chatlog.record_answer(chat.id, user.id if user else None, question, answer)
-    sent = await send_parts(
-        context, chat.id, render.render_answer(answer, note=note),
-        reply_to=message.message_id,
-        markup=render.citation_keyboard(answer_id, answer.citations),
-    )
+    parts = render.render_answer(answer, note=note)
+    markup = render.citation_keyboard(answer_id, answer.citations)
+    sent = await (stream.finish(parts, markup) if stream else send_parts(
+        context, chat.id, parts, reply_to=message.message_id, markup=markup))
     chatlog.link_messages(answer_id, chat.id, [m.message_id for m in sent])
 
 
