@@ -83,15 +83,25 @@ def _fold(word: str) -> str:
 
 
 def _names(text: str) -> frozenset[str]:
-    """Capitalised words that are not the first word of a sentence nor a stopword."""
+    """Capitalised words but stopwords, months and days; the first word of a sentence only
+    when it looks like a name all the same: all capitals, possessive, or followed by another
+    capitalised word ("Carlos Ghosn said")."""
     names: set[str] = set()
     for match in _NAME.finditer(text):
         word = _fold(match.group())
-        if (not word or word in STOPWORDS
-                or word.rstrip(".") in _NOT_NAMES or _SENTENCE_START.search(text[:match.start()])):
+        if not word or word in STOPWORDS or word.rstrip(".") in _NOT_NAMES:
+            continue
+        if _SENTENCE_START.search(text[:match.start()]) and not _looks_like_name(text, match):
             continue
         names.add(word)
     return frozenset(names)
+
+
+def _looks_like_name(text: str, match: re.Match[str]) -> bool:
+    written = match.group()
+    if (len(written) > 1 and written.isupper()) or written.endswith(("'s", "’s")):
+        return True
+    return bool(re.match(rf"\s+{CAPITALISED}", text[match.end():]))
 
 
 def _words(text: str) -> frozenset[str]:

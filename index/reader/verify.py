@@ -30,8 +30,8 @@ Span = tuple[int, int]
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 # Calibrated on the verifier set (docs/llm-reader.md).
-DEFAULT_SIMILARITY = 0.6
-DEFAULT_COVERAGE = 0.75
+DEFAULT_SIMILARITY = 0.68
+DEFAULT_COVERAGE = 0.6
 PAIR_MARGIN = 0.03  # a two-sentence quote must be this much closer than one sentence
 
 _UP = re.compile(r"\b(?:r[io]se|rising|risen|increas\w*|grew|grow\w*|gain\w*|up|climb\w*|"
