@@ -228,26 +228,46 @@ def _web_link(url: str | None, origin: str) -> str | None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--since", help=SINCE_HELP)
 @click.option("--until", help=UNTIL_HELP)
+@click.option("--llm/--no-llm", default=None,
+              help="Answer in the LLM reader's words, each sentence verified against its "
+                   "citation (needs CITEBOT_LLM_URL and CITEBOT_LLM_MODEL); default: "
+                   "CITEBOT_LLM.")
 @click.pass_context
 def ask(ctx: click.Context, question: str | None, as_json: bool, since: str | None,
-        until: str | None) -> None:
+        until: str | None, llm: bool | None) -> None:
     """Answer QUESTION with numbered citations.
 
     Without QUESTION, reads one question per line from stdin and writes one JSON line per
-    question (the model is loaded once)."""
+    question (the model is loaded once). With the LLM reader, verified sentences are
+    printed as they come."""
     dates = _date_range(since, until)
     library = _open_library(ctx)
     if question is None:
         for line in sys.stdin:
             if line.strip():
-                answer = library.ask(line.strip(), since=dates.since, until=dates.until)
+                answer = library.ask(line.strip(), since=dates.since, until=dates.until,
+                                     llm=llm)
                 click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         return
     if not question.strip():
         raise click.UsageError("the question is empty")
-    answer = library.ask(question, since=dates.since, until=dates.until)
-    click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if as_json
-               else _format_answer(answer))
+    if as_json:
+        answer = library.ask(question, since=dates.since, until=dates.until, llm=llm)
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    streamed: list[str] = []
+
+    def show(sentence: str) -> None:
+        click.echo(("" if not streamed else " ") + sentence, nl=False)
+        streamed.append(sentence)
+
+    answer = library.ask(question, since=dates.since, until=dates.until, llm=llm,
+                         on_sentence=show)
+    if streamed:
+        click.echo()
+        click.echo(_format_answer(answer).split("\n", 1)[1] if answer.citations else "")
+    else:
+        click.echo(_format_answer(answer))
 
 
 def _article_record(article: StoredArticle) -> dict[str, object]:
@@ -517,13 +537,16 @@ def migrate(ctx: click.Context, to_url: str, sample: int, as_json: bool) -> None
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the misses (question, expected article, what was cited) here.")
+@click.option("--llm/--no-llm", default=None,
+              help="Through the LLM reader (default: CITEBOT_LLM); adds the share of generated "
+                   "sentences kept, dropped and re-attributed, and of fallbacks.")
 @click.pass_context
 def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bool,
-             report_path: Path | None) -> None:
+             report_path: Path | None, llm: bool | None) -> None:
     """Score answers on a question file: Hit@1/5, MRR@10, span recall, citation precision,
     abstention, latency, by question style."""
     from index.evaluate import evaluate as run_evaluation
-    from index.evaluate import load_questions, misses_markdown
+    from index.evaluate import load_questions, misses_markdown, reader_summary
 
     library = _open_library(ctx)
     if corpus is None:
@@ -533,11 +556,13 @@ def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bo
         corpus = Path(sources[0])
     try:
         questions = load_questions(qa_file)
-        report = run_evaluation(library, questions, corpus)
+        report = run_evaluation(library, questions, corpus, llm=llm)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     metrics = {"overall": report.metrics(), "by_style": report.by_style(),
                "misses": [o.question.id for o in report.misses()]}
+    if reader := reader_summary(library.reader_stats()):
+        metrics["reader"] = reader
     if report_path:
         report_path.write_text(misses_markdown(report, library), encoding="utf-8")
     if as_json:
@@ -546,6 +571,8 @@ def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bo
     for name, values in [("overall", metrics["overall"]), *metrics["by_style"].items()]:
         click.echo(f"{name}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
     click.echo(f"misses: {len(metrics['misses'])}")
+    if reader:
+        click.echo("reader: " + ", ".join(f"{k}={v}" for k, v in reader.items()))
 
 
 @main.command()
@@ -567,6 +594,8 @@ def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bo
               "[env CITEBOT_RATE_WINDOW; default 60].")
 @click.option("--refresh-minutes", type=float, help="Refresh the followed feeds every N "
               "minutes; 0 = never [env CITEBOT_REFRESH_MINUTES; default 60].")
+@click.option("--llm/--no-llm", default=None, help="Answer in the LLM reader's words, each "
+              "sentence verified, shown as it is verified [env CITEBOT_LLM; default off].")
 @click.option("--webhook-url", help="Run as a webhook at this public https URL instead of "
               "polling [env CITEBOT_WEBHOOK_URL].")
 @click.option("--webhook-secret", help="Secret token Telegram sends with each webhook call "

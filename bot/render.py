@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -427,7 +428,24 @@ def render_stats(stats: dict[str, object]) -> str:
         f"Index: generation {stats.get('index_generation', 0)}, {_human_bytes(size)}",
         f"Last reindex: {escape(str(stats.get('last_reindex') or 'never'))}",
     ]
+    if isinstance(reader := stats.get("llm"), dict):
+        lines += ["", *_reader_lines(reader)]
     return "\n".join(lines)
+
+
+def _reader_lines(reader: dict[str, Any]) -> list[str]:
+    """What the LLM reader did since the bot started: its answers, the fallbacks to the
+    extractive answer and their causes, the generated sentences kept and dropped."""
+    causes = ", ".join(f"{escape(str(cause))} {count}"
+                       for cause, count in reader.get("fallback_causes", {}).items())
+    sentences = reader.get("sentences", {})
+    return [
+        "<b>LLM reader</b> (since the start)",
+        f"Answers: {reader.get('llm_answers', 0)} (cut short: {reader.get('partial_answers', 0)})"
+        f" · fallbacks: {reader.get('fallbacks', 0)}" + (f" ({causes})" if causes else ""),
+        f"Sentences: {sentences.get('kept', 0)} kept, {sentences.get('dropped', 0)} dropped, "
+        f"{sentences.get('reattributed', 0)} re-attributed",
+    ]
 
 
 def _human_bytes(size: int) -> str:

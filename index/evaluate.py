@@ -192,8 +192,10 @@ def _quotes_are_verbatim(library: Library, answer: Answer) -> bool:
 
 
 def evaluate(library: Library, questions: list[Question], corpus_root: Path,
-             on_question: Callable[[Outcome], None] | None = None) -> Report:
-    """Ask every question and score it against its gold article and span."""
+             on_question: Callable[[Outcome], None] | None = None,
+             llm: bool | None = None) -> Report:
+    """Ask every question and score it against its gold article and span (`llm`: through
+    the LLM reader or not; default: the `CITEBOT_LLM` setting)."""
     root = corpus_root.resolve()
     report = Report()
 
@@ -208,7 +210,7 @@ def evaluate(library: Library, questions: list[Question], corpus_root: Path,
                 raise ValueError(f"gold article {question.article} is not in the collection "
                                  f"(looked for {origin}); ingest {root} first")
             gold_story, gold_article = story_of_article(gold.id), gold.id
-        answer = library.ask(question.question)
+        answer = library.ask(question.question, llm=llm)
         span_found = bool(question.answer) and not answer.abstained and (
             _squash(question.answer or "") in _squash(answer.answer))
         citation_correct = None
@@ -248,3 +250,18 @@ def misses_markdown(report: Report, library: Library) -> str:
             f"- cited: {cited}", f"- answer: {outcome.answer.answer}", "",
         ]
     return "\n".join(lines)
+
+
+def reader_summary(stats: dict[str, object] | None) -> dict[str, object] | None:
+    """The LLM reader's totals with the shares `citebot eval --llm` reports: generated
+    sentences kept, dropped and re-attributed, and answers that fell back."""
+    if stats is None:
+        return None
+    sentences: dict[str, int] = stats["sentences"]  # type: ignore[assignment]
+    generated = max(1, sentences["generated"])
+    asked = max(1, int(stats["llm_answers"]) + int(stats["fallbacks"]))  # type: ignore[call-overload]
+    return {**stats,
+            "kept_share": round(sentences["kept"] / generated, 3),
+            "dropped_share": round(sentences["dropped"] / generated, 3),
+            "reattributed_share": round(sentences["reattributed"] / generated, 3),
+            "fallback_share": round(int(stats["fallbacks"]) / asked, 3)}  # type: ignore[call-overload]

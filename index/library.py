@@ -20,8 +20,9 @@ from index.indexer import Indexer
 from index.qa.answer import Answer
 from index.qa.pipeline import Answerer
 from index.qa.sentences import SentenceVectorCache
+from index.reader.stage import LlmReader, SentenceListener
 from index.reports import IngestReport, Progress, ProgressCallback
-from index.settings import Settings
+from index.settings import Settings, SettingsError
 from index.storage import StoredArticle, StoredFeed, VectorIndex
 from index.storage.backends import open_backend
 from index.text import query_terms
@@ -181,14 +182,27 @@ class Library:
         tuning = self.settings.tuning
         sentence_vectors = SentenceVectorCache(self.cache, sentence_model(self.settings.model),
                                                tuning.sentence_cache_articles)
+        reader = (LlmReader(self.settings.llm, self.store, lambda: self.embedder.embed)
+                  if self.settings.llm.configured else None)
         return Answerer(self.store, self.live_index, partial(shared_embedder, self.settings.model,
                                                             self.settings.embedding),
-                        sentence_vectors, tuning)
+                        sentence_vectors, tuning, reader=reader)
 
-    def ask(self, question: str, *, since: str | None = None, until: str | None = None
-            ) -> Answer:
-        """A short answer with numbered citations, or an abstention (`Answerer.ask`)."""
-        return self.answerer.ask(question, since=since, until=until)
+    def ask(self, question: str, *, since: str | None = None, until: str | None = None,
+            llm: bool | None = None, on_sentence: SentenceListener | None = None) -> Answer:
+        """A short answer with numbered citations, or an abstention (`Answerer.ask`). With
+        `llm` (default: the `CITEBOT_LLM` setting) the LLM reader rewrites it, handing each
+        verified sentence to `on_sentence` as it comes (docs/llm-reader.md)."""
+        read = self.settings.llm.enabled if llm is None else llm
+        if read and self.answerer.reader is None:
+            raise SettingsError("the LLM reader needs CITEBOT_LLM_URL and CITEBOT_LLM_MODEL")
+        return self.answerer.ask(question, since=since, until=until, read=read,
+                                 on_sentence=on_sentence)
+
+    def reader_stats(self) -> dict[str, object] | None:
+        """What the LLM reader did in this process (None when it is not configured)."""
+        reader = self.answerer.reader
+        return reader.stats.to_dict() if isinstance(reader, LlmReader) else None
 
     # -- browsing -----------------------------------------------------------------------
 
@@ -217,8 +231,11 @@ class Library:
         return int(generation) if generation else None
 
     def stats(self) -> dict[str, object]:
+        """The collection's counts and index state; "llm" has what the LLM reader did in
+        this process when it is configured."""
         record = self.generations.record()
-        return {
+        reader = self.reader_stats()
+        return {**({"llm": reader} if reader is not None else {}),
             **self.store.counts(),
             "vectors": record.vectors,
             "cached_vectors": self.cache.count(),

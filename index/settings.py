@@ -271,6 +271,7 @@ GROUPS = {
     "embedding": "Embedding",
     "fetching": "Fetching web pages and feeds",
     "answer tuning": "Answer tuning (`AnswerTuning`, index/qa/tuning.py)",
+    "reader": "The LLM reader (off by default; docs/llm-reader.md)",
     "bot": "The Telegram bot (`citebot serve`)",
 }
 
@@ -329,6 +330,27 @@ _FETCHING = (
     Setting("fetch_timeout", "CITEBOT_FETCH_TIMEOUT", number(0), None,
             "Seconds to connect and to read, for web pages and feeds.", "fetching",
             shown_default="5 s to connect, 10 s to read"),
+)
+
+
+_READER = (
+    Setting("llm", "CITEBOT_LLM", switch(), False,
+            "Answer in the reader's own words, every sentence verified against its citation "
+            "(needs `CITEBOT_LLM_URL` and `CITEBOT_LLM_MODEL`); the bot's setting, and the "
+            "default of `citebot ask --llm/--no-llm`.", "reader", flag="serve --llm"),
+    Setting("llm_url", "CITEBOT_LLM_URL", web_address("http://127.0.0.1:8080/v1"), None,
+            "Base URL of an OpenAI-compatible API (Ollama, llama.cpp's server, vLLM, "
+            "LM Studio, OpenAI).", "reader", shown_default="unset (no reader)"),
+    Setting("llm_model", "CITEBOT_LLM_MODEL", text(), None,
+            "The model name the server knows.", "reader", shown_default="unset"),
+    Setting("llm_api_key", "CITEBOT_LLM_API_KEY", text(), None,
+            "API key sent as a bearer token; never logged.", "reader", secret=True,
+            shown_default="none"),
+    Setting("llm_timeout", "CITEBOT_LLM_TIMEOUT", number(0.1), 20.0,
+            "Seconds to connect and between two pieces of the stream; the whole answer gets "
+            "twice this.", "reader"),
+    Setting("llm_max_tokens", "CITEBOT_LLM_MAX_TOKENS", whole(16), 400,
+            "The most tokens the model may write for one answer; more is cut off.", "reader"),
 )
 
 
@@ -410,7 +432,8 @@ def _by_name(settings: Sequence[Setting]) -> dict[str, Setting]:
     return by_name
 
 
-SETTINGS: tuple[Setting, ...] = (*_INDEX, *_EMBEDDING, *_FETCHING, *_tuning_settings(), *_BOT)
+SETTINGS: tuple[Setting, ...] = (*_INDEX, *_EMBEDDING, *_FETCHING, *_tuning_settings(), *_READER,
+                               *_BOT)
 BY_NAME = _by_name(SETTINGS)
 
 
@@ -527,6 +550,34 @@ class SettingValues:
 
 
 @dataclass(frozen=True, slots=True)
+class LlmSettings:
+    """How the LLM reader (`index.reader`) reaches its model; `enabled` is the default of
+    whether answers use it. `api_key` is a secret: it is left out of `repr`."""
+
+    url: str | None = None
+    model: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    timeout: float = 20.0
+    max_tokens: int = 400
+    enabled: bool = False
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url and self.model)
+
+    @classmethod
+    def from_values(cls, values: SettingValues) -> LlmSettings:
+        settings = cls(url=values.get("llm_url"), model=values.get("llm_model"),
+                       api_key=values.get("llm_api_key"), timeout=values.get("llm_timeout"),
+                       max_tokens=values.get("llm_max_tokens"), enabled=values.get("llm"))
+        if settings.enabled and not settings.configured:
+            raise SettingsError("CITEBOT_LLM is on but CITEBOT_LLM_URL or CITEBOT_LLM_MODEL "
+                                "is not set")
+        return settings
+
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything `index.library.Library` needs to open a collection."""
 
@@ -543,6 +594,7 @@ class Settings:
     embedding: EmbedderSettings = field(default_factory=EmbedderSettings)
     allow_private_urls: bool = False  # fetch loopback and private addresses (tests only)
     fetch_timeout: float | None = None  # seconds to connect and read; None: fetch's own
+    llm: LlmSettings = field(default_factory=LlmSettings)  # the optional LLM reader
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None, model: str | None = None, *,
@@ -573,6 +625,7 @@ class Settings:
             ),
             allow_private_urls=values.get("allow_private_urls"),
             fetch_timeout=values.get("fetch_timeout"),
+            llm=LlmSettings.from_values(values),
         )
 
 

@@ -28,9 +28,11 @@ from bot.handlers.messaging import (
     user_key,
     without_mention,
 )
+from bot.handlers.streaming import StreamedAnswer
 from bot.ratelimit import Verdict
-from index.filters import DateFilterError, leading_date_filters
+from index.filters import DateFilterError, DateRange, leading_date_filters
 from index.library import NotIndexedError
+from index.qa.answer import Answer
 from index.storage.interfaces import StorageUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -95,26 +97,55 @@ async def answer_question(update: Update, context: CitebotContext, question: str
                     if n) or None
     if follow_up_of is not None:
         question = follow_up_question(follow_up_of.question, question, limit)
-    async with typing(context, chat.id):
-        try:
-            answer = await asyncio.to_thread(context.library.ask, question,
-                                             since=dates.since, until=dates.until)
-        except NotIndexedError:
-            await reply(update, context, render.NOT_INDEXED)
-            return
-        except StorageUnavailableError as error:
-            logger.warning("question not answered: %s", error)
-            await reply(update, context, render.STORAGE_UNAVAILABLE)
-            return
-    user = update.effective_user
-    chatlog = context.chatlog
-    answer_id = chatlog.record_answer(chat.id, user.id if user else None, question, answer,
-                                      context.library.index_generation())
+    if context.library.settings.llm.enabled:
+        # Verified sentences appear as they come (bot/handlers/streaming.py); the streamed
+        # message exists before its answer is logged, so replies to it wait for the link.
+        stream = StreamedAnswer(context, chat.id, message.message_id,
+                                context.config.progress_interval)
+        async with context.in_flight.sending(chat.id):
+            answer = await _ask(update, context, question, dates, stream)
+            if answer is not None:
+                answer_id = _record(update, context, question, answer)
+                sent = await stream.finish(render.render_answer(answer, note=note),
+                                           render.answer_keyboard(answer_id, answer.citations))
+                context.chatlog.link_messages(answer_id, chat.id, [m.message_id for m in sent])
+        return
+    answer = await _ask(update, context, question, dates, None)
+    if answer is None:
+        return
+    answer_id = _record(update, context, question, answer)
     await send_answer_parts(
         context, chat.id, answer_id, render.render_answer(answer, note=note),
         reply_to=message.message_id,
         markup=render.answer_keyboard(answer_id, answer.citations),
     )
+
+
+async def _ask(update: Update, context: CitebotContext, question: str, dates: DateRange,
+               stream: StreamedAnswer | None) -> Answer | None:
+    """The Library's answer (in a worker thread, "typing…" meanwhile), or None after
+    telling the user why there is none."""
+    chat = update.effective_chat
+    assert chat is not None
+    async with typing(context, chat.id):
+        try:
+            return await asyncio.to_thread(
+                context.library.ask, question, since=dates.since, until=dates.until,
+                on_sentence=stream.on_sentence if stream else None)
+        except NotIndexedError:
+            await reply(update, context, render.NOT_INDEXED)
+        except StorageUnavailableError as error:
+            logger.warning("question not answered: %s", error)
+            await reply(update, context, render.STORAGE_UNAVAILABLE)
+    return None
+
+
+def _record(update: Update, context: CitebotContext, question: str, answer: Answer) -> int:
+    """Log the answer in the chat log (with the index generation it came from); its id."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None
+    return context.chatlog.record_answer(chat.id, user.id if user else None, question,
+                                         answer, context.library.index_generation())
 
 
 def truncate_question(question: str, limit: int) -> tuple[str, str | None]:

@@ -52,10 +52,13 @@ class Answer:
     retrieved: list[Hit]
     timings_ms: dict[str, float]
     stage_ms: dict[str, float] = field(default_factory=dict)
+    # What the optional LLM reader did (`index.reader.stats.ReaderOutcome.to_dict`); None
+    # when it was not asked.
+    reader: dict[str, object] | None = None
 
     def to_dict(self) -> dict[str, object]:
-        """The JSON shape of `citebot ask --json`."""
-        return {
+        """The JSON shape of `citebot ask --json` ("reader" only when the reader was asked)."""
+        shape = {
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
@@ -81,3 +84,6 @@ class Answer:
             ],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
+        if self.reader is not None:
+            shape["reader"] = self.reader
+        return shape

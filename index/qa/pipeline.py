@@ -45,6 +45,15 @@ class QueryEncoder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
+class AnswerReader(Protocol):
+    """An optional stage after the extractive answer (`index.reader.stage.LlmReader`): it
+    may rewrite the answer from the same retrieved passages, calling `on_sentence` with each
+    sentence it is sure of as it goes."""
+
+    def read(self, answer: Answer, on_sentence: Callable[[str], None] | None = None
+             ) -> Answer: ...
+
+
 class _Stopwatch:
     """The time of each stage, in milliseconds, in the order they ran."""
 
@@ -76,26 +85,34 @@ class Answerer:
         encoder: Callable[[], QueryEncoder],
         sentence_vectors: SentenceVectorCache,
         tuning: AnswerTuning,
+        reader: AnswerReader | None = None,
     ) -> None:
         """`index` returns the live vector index (a new one when the index is swapped);
-        `encoder` the query encoder (loaded on the first question)."""
+        `encoder` the query encoder (loaded on the first question); `reader`, when given,
+        is run after the answer on `ask(..., read=True)`."""
         self.store = store
         self.tuning = tuning
         self.sentence_vectors = sentence_vectors
         self.term_weights = TermWeights(store)
         self._index = index
         self._encoder = encoder
+        self.reader = reader
         self._index_seen: VectorIndex | None = None
         self._index_lock = threading.Lock()
 
-    def ask(self, text: str, *, since: str | None = None, until: str | None = None) -> Answer:
+    def ask(self, text: str, *, since: str | None = None, until: str | None = None,
+            read: bool = False, on_sentence: Callable[[str], None] | None = None) -> Answer:
         """A short answer with numbered citations, or an abstention; `since`/`until` limit
-        the articles to those published between them (ISO dates, both included)."""
+        the articles to those published between them (ISO dates, both included). With
+        `read`, the reader (if any) rewrites an answer that was not an abstention."""
         clock = _Stopwatch()
         index = self._live_index()
         clock.lap("index")
         with self.store.snapshot():  # one state of the store for the whole question
-            return self._answer(text, index, DateRange(since, until), clock)
+            answer = self._answer(text, index, DateRange(since, until), clock)
+        if read and self.reader is not None and not answer.abstained:
+            answer = self.reader.read(answer, on_sentence)
+        return answer
 
     def _answer(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch
                 ) -> Answer:
