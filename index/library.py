@@ -163,7 +163,7 @@ class Library:
                                                tuning.sentence_cache_articles)
         return Answerer(self.store, self.live_index, partial(shared_embedder, self.settings.model,
                                                             self.settings.embedding),
-                        sentence_vectors, tuning)
+                        sentence_vectors, tuning, self.settings.model_languages)
 
     def ask(self, question: str, *, since: str | None = None, until: str | None = None
             ) -> Answer:
@@ -200,6 +200,8 @@ class Library:
             "last_reindex": record.last_reindex,
             "data_dir": str(self.settings.data_dir),
             "sources": self.store.sources(),
+            "languages": self.store.language_counts(),
+            "model_languages": list(self.settings.model_languages),
         }
 
     def close(self) -> None:

@@ -52,6 +52,11 @@ class Answer:
     retrieved: list[Hit]
     timings_ms: dict[str, float]
     stage_ms: dict[str, float] = field(default_factory=dict)
+    # The question's language when it could be told ("en", "fr"), and why a question was
+    # declined before any search ("language": the model doesn't read it; the answer text
+    # then says so, in that language where possible).
+    language: str | None = None
+    declined_because: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape of `citebot ask --json`."""
@@ -80,4 +85,6 @@ class Answer:
                 for h in self.retrieved
             ],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "language": self.language,
+            "declined_because": self.declined_because,
         }
