@@ -342,6 +342,8 @@ def stats(ctx: click.Context, as_json: bool, days: int) -> None:
     for key, value in info.items():
         if isinstance(value, list):
             value = ", ".join(map(str, value)) or "-"
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k or 'unknown'} {v}" for k, v in value.items()) or "-"
         click.echo(f"{key.replace('_', ' '):>16}: {value if value is not None else '-'}")
     if usage is None:
         click.echo(f"{'bot usage':>16}: - (the bot has not answered here yet)")

@@ -130,7 +130,8 @@ def answer_html(answer: Answer, *, note: str | None = None) -> str:
     blocks = []
     if note:
         blocks.append(f"<i>{escape(note)}</i>")
-    blocks.append(escape(answer.answer if not answer.abstained else NOT_FOUND))
+    said = answer.answer if not answer.abstained or answer.declined_because else NOT_FOUND
+    blocks.append(escape(said))
     if answer.citations and not answer.abstained:
         lines = [source_line(c) for c in answer.citations]
         blocks.append("<b>Sources</b>\n" + "\n".join(lines))
@@ -428,6 +429,11 @@ def render_stats(stats: dict[str, object]) -> str:
         f"Index: generation {stats.get('index_generation', 0)}, {_human_bytes(size)}",
         f"Last reindex: {escape(str(stats.get('last_reindex') or 'never'))}",
     ]
+    languages = stats.get("languages")
+    if isinstance(languages, dict) and languages:
+        shown = ", ".join(f"{code or 'unknown'} {count}" for code, count in languages.items())
+        served = ", ".join(map(str, stats.get("model_languages") or [])) or "-"
+        lines.append(f"Languages: {escape(shown)} (the model reads: {escape(served)})")
     if isinstance(reader := stats.get("llm"), dict):
         lines += ["", *_reader_lines(reader)]
     return "\n".join(lines)

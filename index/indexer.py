@@ -27,6 +27,7 @@ from index.embed import Embedder
 from index.embedding_inputs import sentence_model
 from index.embedding_jobs import embed_into_cache, sentence_mean_vectors
 from index.ingest import FileResult, iter_files, read_file
+from index.language import article_language
 from index.reports import IngestReport, Progress, ProgressCallback
 from index.settings import Settings
 from index.storage.embedding_cache import EmbeddingCache
@@ -283,8 +284,7 @@ class Indexer:
         (same origin) keeps the URL it was first stored with: a variant is no change."""
         for draft in drafts:
             draft.url = self.store.url_of(draft.origin) or draft.url
-            report.count(self.store.upsert_article(
-                draft, max_tokens=self.settings.max_passage_tokens))
+            report.count(self._upsert(draft))
             if progress:
                 progress(Progress("reading", 0, 0, report.articles_seen))
 
@@ -315,11 +315,17 @@ class Indexer:
             report.skipped.append((str(result.path), problem))
         for draft in result.drafts:
             seen_origins.add(draft.origin)
-            report.count(self.store.upsert_article(
-                draft, max_tokens=self.settings.max_passage_tokens))
+            report.count(self._upsert(draft))
         if result.problems and not result.drafts:
             # A file that now fails to read keeps its previously stored articles.
             seen_origins.update(self.store.origins_under(str(result.path)))
+
+    def _upsert(self, draft: ArticleDraft) -> str:
+        """Store one draft, its language identified when its source did not declare one;
+        "added", "updated" or "unchanged"."""
+        if draft.language is None:
+            draft.language = article_language(draft.title, draft.body)
+        return self.store.upsert_article(draft, max_tokens=self.settings.max_passage_tokens)
 
     # -- embedding and the index --------------------------------------------------------
 

@@ -186,7 +186,8 @@ class Library:
                   if self.settings.llm.configured else None)
         return Answerer(self.store, self.live_index, partial(shared_embedder, self.settings.model,
                                                             self.settings.embedding),
-                        sentence_vectors, tuning, reader=reader)
+                        sentence_vectors, tuning, reader=reader,
+                        languages=self.settings.model_languages)
 
     def ask(self, question: str, *, since: str | None = None, until: str | None = None,
             llm: bool | None = None, on_sentence: SentenceListener | None = None) -> Answer:
@@ -247,6 +248,8 @@ class Library:
             "data_dir": str(self.settings.data_dir),
             **({"database": self.backend.location} if self.settings.database_url else {}),
             "sources": self.store.sources(),
+            "languages": self.store.language_counts(),
+            "model_languages": list(self.settings.model_languages),
         }
 
     def close(self) -> None:

@@ -189,6 +189,24 @@ def folders() -> Kind:
                 lambda paths: ",".join(map(str, paths)))
 
 
+def language_codes() -> Kind:
+    """ISO 639-1 language codes separated by commas ("en,fr"), or `*` for any language."""
+    pattern = re.compile(r"[a-z]{2,3}|\*")
+
+    def read(raw: str, variable: str) -> tuple[str, ...]:
+        codes = tuple(part.strip().casefold() for part in raw.split(",") if part.strip())
+        for code in codes:
+            if not pattern.fullmatch(code):
+                raise SettingsError(
+                    f"{variable}: {code[:20]!r} is not a language code such as en or fr (or *)")
+        if not codes:
+            raise SettingsError(f"{variable} names no language")
+        return codes
+
+    return Kind("language codes separated by commas (`en,fr`), or `*` for any", read,
+                lambda codes: ",".join(codes))
+
+
 def web_address(example: str) -> Kind:
     """An http or https URL with a host."""
 
@@ -300,6 +318,11 @@ _INDEX = (
             "sentences' vectors (which answers need anyway, so each text is embedded once), "
             "or `embedded` from its own text with the headline (a full index takes about "
             "twice as long); a change applies at the next `reindex`.", "index"),
+    Setting("model_languages", "CITEBOT_MODEL_LANGUAGES", language_codes(), ("en",),
+            "The languages the embedding model reads (`*`: any, for a multilingual model); "
+            "a question in another language is declined with a hint, in its language where "
+            "possible. See docs/languages.md.", "index", shown_default="`en` (the bundled "
+            "model reads English)"),
 )
 
 _EMBEDDING = (
@@ -590,6 +613,7 @@ class Settings:
     # Texts embedded between two saves to the embedding cache (what a crash can lose).
     embed_slice: int = 512
     passage_vectors: str = DEFAULT_PASSAGE_VECTORS  # one of PASSAGE_VECTORS
+    model_languages: tuple[str, ...] = ("en",)  # what the model reads; "*": any
     tuning: AnswerTuning = field(default_factory=AnswerTuning)
     embedding: EmbedderSettings = field(default_factory=EmbedderSettings)
     allow_private_urls: bool = False  # fetch loopback and private addresses (tests only)
@@ -615,6 +639,7 @@ class Settings:
             max_file_bytes=int(values.get("max_file_mb") * 1024 * 1024),
             embed_slice=max(1, values.get("embed_slice")),
             passage_vectors=values.get("passage_vectors"),
+            model_languages=values.get("model_languages"),
             tuning=AnswerTuning(**{knob.name: values.get(knob.name)
                                    for knob in fields(AnswerTuning)}),
             embedding=EmbedderSettings(

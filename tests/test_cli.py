@@ -46,7 +46,8 @@ def test_ingest_then_ask_cites_the_right_article_verbatim(
 
     answer = _json(cli("ask", "Which processors has Huawei decided to focus on?", "--json"))
     assert set(answer) == {"question", "answer", "abstained", "citations", "retrieved",
-                           "timings_ms"}
+                           "timings_ms", "language", "declined_because"}
+    assert answer["language"] == "en" and answer["declined_because"] is None
     assert not answer["abstained"]
     assert "[1]" in answer["answer"]
     first = answer["citations"][0]

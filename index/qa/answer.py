@@ -55,6 +55,11 @@ class Answer:
     # What the optional LLM reader did (`index.reader.stats.ReaderOutcome.to_dict`); None
     # when it was not asked.
     reader: dict[str, object] | None = None
+    # The question's language when it could be told ("en", "fr"), and why a question was
+    # declined before any search ("language": the model doesn't read it; the answer text
+    # then says so, in that language where possible).
+    language: str | None = None
+    declined_because: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape of `citebot ask --json` ("reader" only when the reader was asked)."""
@@ -83,6 +88,8 @@ class Answer:
                 for h in self.retrieved
             ],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "language": self.language,
+            "declined_because": self.declined_because,
         }
         if self.reader is not None:
             shape["reader"] = self.reader

@@ -1,6 +1,7 @@
 """`Answerer`: a question's whole path, stage by stage, in one method.
 
-read the question → embed it → retrieve passages (dense + lexical, fused) → rank stories
+tell the question's language (declined with a hint when the model doesn't read it) → read the
+question → embed it → retrieve passages (dense + lexical, fused) → rank stories
 (their copies, recency, best answer sentence) → abstain, or choose sentences → compose the
 cited answer. Each stage is timed (`Answer.stage_ms`). The stages live in their own modules
 of `index.qa`; the `Answerer` is handed what they need when it is built: the store, the live
@@ -17,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from index.filters import DateRange
+from index.language import question_language, serves, unsupported_language_message
 from index.qa.abstain import should_abstain
 from index.qa.answer import NO_ANSWER, Answer, Citation
 from index.qa.compose import compose
@@ -35,7 +37,7 @@ from index.storage import ArticleStore, VectorIndex
 
 # The stages up to the question's vector, and retrieval, in `Answer.timings_ms` terms; the
 # stages after them make up "answer".
-_EMBED_STAGES = ("index", "question", "embed")
+_EMBED_STAGES = ("language", "index", "question", "embed")
 _SEARCH_STAGES = ("retrieve",)
 
 
@@ -86,14 +88,17 @@ class Answerer:
         sentence_vectors: SentenceVectorCache,
         tuning: AnswerTuning,
         reader: AnswerReader | None = None,
+        languages: tuple[str, ...] = ("en",),
     ) -> None:
         """`index` returns the live vector index (a new one when the index is swapped);
         `encoder` the query encoder (loaded on the first question); `reader`, when given,
-        is run after the answer on `ask(..., read=True)`."""
+        is run after the answer on `ask(..., read=True)`; `languages` those the encoder
+        reads ("*": any)."""
         self.store = store
         self.tuning = tuning
         self.sentence_vectors = sentence_vectors
         self.term_weights = TermWeights(store)
+        self.languages = languages
         self._index = index
         self._encoder = encoder
         self.reader = reader
@@ -106,10 +111,20 @@ class Answerer:
         the articles to those published between them (ISO dates, both included). With
         `read`, the reader (if any) rewrites an answer that was not an abstention."""
         clock = _Stopwatch()
+        language = question_language(text)
+        clock.lap("language")
+        if not serves(self.languages, language):
+            assert language is not None
+            return Answer(
+                question=text, abstained=True, citations=[], retrieved=[],
+                answer=unsupported_language_message(language, self.languages),
+                timings_ms=clock.summary(), stage_ms=clock.stage_ms, language=language,
+                declined_because="language")
         index = self._live_index()
         clock.lap("index")
         with self.store.snapshot():  # one state of the store for the whole question
             answer = self._answer(text, index, DateRange(since, until), clock)
+        answer.language = language
         if read and self.reader is not None and not answer.abstained:
             answer = self.reader.read(answer, on_sentence)
         return answer

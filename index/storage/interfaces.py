@@ -113,6 +113,11 @@ class ArticleStore(Protocol):
 class ArticleCatalog(Protocol):
     """Browsing the collection, and what the evaluation and benchmarks look up."""
 
+    def language_counts(self) -> dict[str, int]:
+        """Returns: how many articles are in each language code ("" for unknown), most
+        first."""
+        ...
+
     def search_titles(self, terms: list[str], limit: int) -> list[int]:
         """Returns: ids of articles whose passages hold any of the words, best first, one
         per story (the story's first article)."""

@@ -641,3 +641,9 @@ class SQLiteStore:
             "stories": one("SELECT COUNT(DISTINCT story_id) FROM articles"),
             "passages": one("SELECT COUNT(*) FROM passages"),
         }
+
+    def language_counts(self) -> dict[str, int]:
+        """How many articles are in each language ("" for an unknown one), most first."""
+        rows = self.db.execute("SELECT COALESCE(language, ''), COUNT(*) FROM articles "
+                               "GROUP BY 1 ORDER BY 2 DESC, 1")
+        return {language: count for language, count in rows}
