@@ -221,6 +221,13 @@ class StorageContract:
         assert sum(added.values()) == 3 and {day for day, _ in added} == {today}
         assert store.added_per_day("2999-01-01") == {}
 
+    def test_articles_are_counted_by_language(self, store: ContractStore) -> None:
+        assert store.language_counts() == {}
+        self.add(store, copy_of(HARBOUR, language="en"), copy_of(BRIDGE, language="fr"),
+                 copy_of(WIRE_COPY, language="en"))
+        assert store.language_counts() == {"en": 2, "fr": 1}
+        assert list(store.language_counts()) == ["en", "fr"]  # most first
+
     # -- removal ------------------------------------------------------------------------
 
     def test_removing_an_article_takes_its_passages_and_keeps_its_copies(

@@ -384,6 +384,11 @@ class PostgresStore:
             [*params, limit])
         return [StoredArticle(*row) for row in rows]
 
+    def language_counts(self) -> dict[str, int]:
+        rows = self._rows("SELECT COALESCE(language, ''), count(*) FROM articles "
+                          "GROUP BY 1 ORDER BY 2 DESC, 1")
+        return {language: int(count) for language, count in rows}
+
     def added_per_day(self, since: str) -> dict[tuple[str, str], int]:
         rows = self._rows(
             "SELECT substr(ingested_at, 1, 10) AS day, COALESCE(outlet, ''), count(*) "
