@@ -28,13 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", required=True, type=Path, help="the store to ask")
     parser.add_argument("--corpus", type=Path, help="the folder gold paths are relative to "
                         "[default: the store's only ingested folder]")
+    parser.add_argument("--c", type=float, default=0.3, help="inverse regularisation strength")
     parser.add_argument("--write", action="store_true", help=f"write {MODEL_PATH.name}")
     parser.add_argument("--json", dest="json_path", type=Path, help="write the metrics here")
     args = parser.parse_args(argv)
     library = Library(Settings.from_env(args.data_dir))
     corpus = args.corpus or Path(library.store.sources("path")[0])
     items = collect(library, args.files, corpus)
-    report = fit_answer_model(items, library.settings.tuning)
+    report = fit_answer_model(items, library.settings.tuning, regularisation=args.c)
     print(report_table(report))
     print(f"abstain_below={report.model.abstain_below} extra_min={report.model.extra_min}")
     if args.json_path:

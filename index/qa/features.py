@@ -44,6 +44,10 @@ FEATURES = (
     "names_role",            # "which lawyer": a new name beside the role
     "fills_slot",            # "against which club": a new fact after the same preposition
     "attribution",           # "who reported/said": the sentence attributes ("according to")
+    "idf_share",             # share of the question's words, each weighted by its rarity in
+                             # the collection, in sentence + previous + headline
+    "rarest_in_context",     # the question's rarest word is in sentence + previous + headline
+    "rarest_in_article",     # ... anywhere in the article
     "lead",                  # 1 / (1 + the sentence's place in the article)
     "story_similarity",      # the story's best sentence cosine
     "story_gap",             # that minus the best story's (<= 0)
@@ -133,9 +137,9 @@ def _recency(stories: list[StoryEvidence], question: Question, tuning: AnswerTun
             for when in published]
 
 
-def _sentence_block(question: Question, story: StoryEvidence, tuning: AnswerTuning
-                    ) -> tuple[list[int], np.ndarray]:
-    """The sentence-level features of one story's quotable sentences (first 15 columns)."""
+def _sentence_block(question: Question, story: StoryEvidence, tuning: AnswerTuning,
+                    term_weights: dict[str, float]) -> tuple[list[int], np.ndarray]:
+    """The sentence-level features of one story's quotable sentences (first 18 columns)."""
     body = story.article.body
     texts = [body[start:end] for start, end in story.spans]
     sentence_words = [stemmed_words(text) for text in texts]
@@ -146,6 +150,10 @@ def _sentence_block(question: Question, story: StoryEvidence, tuning: AnswerTuni
     rare = math.log((len(texts) + 1) / (max(1.0, tuning.rare_detail_share * len(texts)) + 0.5))
     details = {term for term, weight in weights.items() if weight >= rare}
     who_reported = asks_who_reported(question.text)
+    idf_total = sum(term_weights.values()) or 1.0
+    rarest = max(term_weights, key=term_weights.__getitem__) if term_weights else None
+    article_words = stemmed_words(f"{story.article.title}\n{body}")
+    rarest_in_article = float(rarest is not None and rarest in article_words)
     sims = [float(s) for s in story.similarities]
     kept: list[int] = []
     rows: list[list[float]] = []
@@ -168,18 +176,22 @@ def _sentence_block(question: Question, story: StoryEvidence, tuning: AnswerTuni
             float(names_role(facts_at, text, question.roles, tuning)),
             float(fills_slot(facts_at, text, question.preposition)),
             float(who_reported and bool(_ATTRIBUTES.search(text))),
+            sum(w for t, w in term_weights.items() if t in context) / idf_total,
+            float(rarest is not None and rarest in context), rarest_in_article,
             1.0 / (1 + i),
         ])
-    return kept, np.array(rows, dtype=np.float64).reshape(len(rows), 15)
+    return kept, np.array(rows, dtype=np.float64).reshape(len(rows), 18)
 
 
 def sentence_features(question: Question, stories: list[StoryEvidence],
                       story_hits: dict[int, list[Hit]], coverage: list[float],
                       fused_rank: list[int], tuning: AnswerTuning,
-                      in_collection: Callable[[str], bool]) -> CandidateRows:
+                      in_collection: Callable[[str], bool],
+                      term_weights: dict[str, float] | None = None) -> CandidateRows:
     """One row of `FEATURES` per quotable sentence of every candidate story copy;
     `story_hits` are the passages found of each story (by story id: evidence for every
-    copy), `coverage` and `fused_rank` each copy's (same order as `stories`)."""
+    copy), `coverage` and `fused_rank` each copy's (same order as `stories`),
+    `term_weights` the rarity (IDF) of each of the question's stemmed words."""
     top_lexical = max((h.lexical for hits in story_hits.values() for h in hits),
                       default=0.0) or 1.0
     best_story = max((s.best_similarity for s in stories), default=0.0)
@@ -187,7 +199,7 @@ def sentence_features(question: Question, stories: list[StoryEvidence],
     unknown = float(bool(unknown_terms(question, in_collection)))
     blocks, owners, spans = [], [], []
     for number, story in enumerate(stories):
-        kept, block = _sentence_block(question, story, tuning)
+        kept, block = _sentence_block(question, story, tuning, term_weights or {})
         if not kept:
             continue
         article = story.article
@@ -215,7 +227,8 @@ def sentence_features(question: Question, stories: list[StoryEvidence],
 # the gap to the best sentence of another story, and the words no article uses.
 QUESTION_FEATURES = (
     "best_logit", "runner_up_gap", "absent_share", "top_similarity", "top_new_fact",
-    "asks_fact", "top_lexical_share", "top_context_share", "top_story_coverage",
+    "asks_fact", "top_lexical_share", "top_context_share", "top_idf_share",
+    "top_rarest_in_context", "top_rarest_in_article", "top_story_coverage",
     "top_story_lexical", "unknown_terms", "absent_year", "no_succession",
 )
 _TOP_COLUMNS = [FEATURES.index(name.removeprefix("top_")) for name in QUESTION_FEATURES[3:]]

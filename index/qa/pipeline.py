@@ -117,11 +117,11 @@ class Answerer:
         hits = retrieve(self.store, index, question, query_vector, tuning, dates)
         clock.lap("retrieve")
 
+        term_weights = self.term_weights.of(question)
         found = candidate_stories(hits, question, query_vector, tuning, self.sentence_vectors,
-                                  term_weights=self.term_weights.of(question),
-                                  store=self.store, dates=dates)
+                                  term_weights=term_weights, store=self.store, dates=dates)
         rows = sentence_features(question, found.copies, found.story_hits, found.coverage,
-                                 found.fused_rank, tuning, self.store.has_term)
+                                 found.fused_rank, tuning, self.store.has_term, term_weights)
         clock.lap("stories")
         return rows
 
