@@ -2,7 +2,7 @@
 
     python -m bench.fit_weights --data-dir /work/bbc-store [--corpus DIR] [--write] FILE...
 
-Mirrors `index.qa.fit`: collects each question's candidate sentences on the store, fits the
+Mirrors `index.fitting`: collects each question's candidate sentences on the store, fits the
 logistic regression with cross-validation by file, prints per file the out-of-fold metrics
 (each file scored by a model fitted on the others) with the in-sample ones in brackets, and
 with `--write` stores the model fitted on every file in index/qa/answer_model.json.
@@ -16,8 +16,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.fitting import collect, fit_answer_model, report_table
 from index.library import Library
-from index.qa.fit import collect, fit_answer_model, report_table
 from index.qa.model import MODEL_PATH
 from index.settings import Settings
 

@@ -8,7 +8,7 @@ sentence as context), whether it holds a new fact of the asked-for kind (`index.
 whether it attributes a report when the question asks who said or reported, and the evidence
 for its story (lexical and dense retrieval, coverage of the question's rare words, recency,
 years and names the collection lacks). `index.qa.model` combines the row into a probability
-that the sentence answers; the combination is fitted (`index.qa.fit`), never set by hand.
+that the sentence answers; the combination is fitted (`index.fitting`), never set by hand.
 """
 
 from __future__ import annotations
@@ -83,8 +83,6 @@ class CandidateRows:
     story_of_row: np.ndarray  # index into `stories` of each row's story
     spans: list[tuple[int, int]]  # each row's sentence in its article's body
     matrix: np.ndarray  # rows × len(FEATURES)
-    absent_share: float = 0.0  # share of the question's words no article uses
-
 
     def text(self, row: int) -> str:
         start, end = self.spans[row]
@@ -122,7 +120,7 @@ def _published(article: StoredArticle) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _recency(stories: list[StoryEvidence], question: Question, tuning: AnswerTuning
+def recency_of(stories: list[StoryEvidence], question: Question, tuning: AnswerTuning
              ) -> list[float]:
     """For a question asking for the latest news, ½^(days older than the newest candidate
     / half-life) per story (the newest 1, undated 0); 0 for every story otherwise."""
@@ -195,7 +193,7 @@ def sentence_features(question: Question, stories: list[StoryEvidence],
     top_lexical = max((h.lexical for hits in story_hits.values() for h in hits),
                       default=0.0) or 1.0
     best_story = max((s.best_similarity for s in stories), default=0.0)
-    recency = _recency(stories, question, tuning)
+    recency = recency_of(stories, question, tuning)
     unknown = float(bool(unknown_terms(question, in_collection)))
     blocks, owners, spans = [], [], []
     for number, story in enumerate(stories):
@@ -218,26 +216,24 @@ def sentence_features(question: Question, stories: list[StoryEvidence],
     matrix = np.vstack(blocks) if blocks else np.zeros((0, len(FEATURES)))
     if len(matrix):
         matrix[:, 3] = matrix[:, 0] - matrix[:, 0].max()
-    absent = (sum(1 for term in question.terms if not in_collection(term))
-              / len(question.terms)) if question.terms else 0.0
-    return CandidateRows(stories, np.array(owners, dtype=np.int64), spans, matrix, absent)
+    return CandidateRows(stories, np.array(owners, dtype=np.int64), spans, matrix)
 
 
 # What the decision to answer at all reads: the best sentence's model score and its row,
-# the gap to the best sentence of another story, and the words no article uses.
+# and the gap to the best sentence of another story.
 QUESTION_FEATURES = (
-    "best_logit", "runner_up_gap", "absent_share", "top_similarity", "top_new_fact",
+    "best_logit", "runner_up_gap", "top_similarity", "top_new_fact",
     "asks_fact", "top_lexical_share", "top_context_share", "top_idf_share",
     "top_rarest_in_context", "top_rarest_in_article", "top_story_coverage",
     "top_story_lexical", "unknown_terms", "absent_year", "no_succession",
 )
-_TOP_COLUMNS = [FEATURES.index(name.removeprefix("top_")) for name in QUESTION_FEATURES[3:]]
+_TOP_COLUMNS = [FEATURES.index(name.removeprefix("top_")) for name in QUESTION_FEATURES[2:]]
 
 
 def question_features(rows: CandidateRows, probabilities: np.ndarray) -> np.ndarray:
     """`QUESTION_FEATURES` of a question, from its rows and their probabilities."""
     if not len(probabilities):
-        return np.array([-10.0, 0.0, rows.absent_share] + [0.0] * len(_TOP_COLUMNS))
+        return np.array([-10.0, 0.0] + [0.0] * len(_TOP_COLUMNS))
     logits = np.log(np.clip(probabilities, 1e-9, 1.0)) - np.log(
         np.clip(1.0 - probabilities, 1e-9, 1.0))
     best = int(np.argmax(logits))
@@ -245,5 +241,4 @@ def question_features(rows: CandidateRows, probabilities: np.ndarray) -> np.ndar
     others = [logits[row] for row, owner in enumerate(rows.story_of_row.tolist())
               if rows.stories[owner].story_id != best_story]
     gap = float(logits[best] - max(others)) if others else 10.0
-    return np.array([float(logits[best]), min(gap, 10.0), rows.absent_share,
-                     *rows.matrix[best, _TOP_COLUMNS]])
+    return np.array([float(logits[best]), min(gap, 10.0), *rows.matrix[best, _TOP_COLUMNS]])

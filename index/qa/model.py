@@ -2,10 +2,10 @@
 answers, and the decisions taken on it.
 
 `AnswerModel` holds the logistic-regression weights of `index.qa.features.FEATURES` and two
-thresholds, all fitted by `index.qa.fit` and stored in `answer_model.json` beside this module
+thresholds, all fitted by `index.fitting` and stored in `answer_model.json` beside this module
 (nothing here is set by hand). `decide` ranks the candidate stories by their most likely
 answering sentence, declines when the question-level model (the best sentence's score, the
-gap to other stories, words no article uses…) finds an answer unlikely (`abstain_below`),
+gap to other stories, the signals to decline…) finds an answer unlikely (`abstain_below`),
 and quotes the best
 sentence plus those others likely enough to add to the answer (`extra_min`).
 """
@@ -87,8 +87,14 @@ class Decision:
 
 def decide(rows: CandidateRows, probabilities: np.ndarray, model: AnswerModel,
            tuning: AnswerTuning) -> Decision:
-    """Rank stories by their most likely sentence, decline below `abstain_below`, else quote
-    the best sentence and the further ones that reach `extra_min`."""
+    """Rank stories by their most likely sentence (for a question asking for the latest
+    news, newer stories' sentences gain `recency_weight` × their recency), decline below
+    `abstain_below` (the tuning's when set, else the model's), else quote the best sentence
+    and the further ones that reach `extra_min`."""
+    answerable = model.answerable(rows, probabilities) if len(rows.stories) else 0.0
+    if len(probabilities) and tuning.recency_weight:  # "the latest": newer stories first
+        probabilities = probabilities + tuning.recency_weight * rows.matrix[
+            :, FEATURES.index("recency")]
     best_of_copy = np.full(len(rows.stories), -1.0)
     if len(probabilities):
         np.maximum.at(best_of_copy, rows.story_of_row, probabilities)
@@ -96,8 +102,7 @@ def decide(rows: CandidateRows, probabilities: np.ndarray, model: AnswerModel,
         story.score = float(best)
     stories = best_copy_per_story(rows.stories)
     best_probability = max(stories[0].score, 0.0) if stories else 0.0
-    answerable = model.answerable(rows, probabilities) if stories else 0.0
-    if not stories or answerable < model.abstain_below:
+    if not stories or answerable < (tuning.abstain_below or model.abstain_below):
         return Decision(stories, [], best_probability, answerable, True)
     rank_of = {id(story): rank for rank, story in enumerate(stories[: tuning.max_sources])}
     candidates = [

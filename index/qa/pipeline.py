@@ -99,7 +99,7 @@ class Answerer:
     def candidates(self, text: str, *, since: str | None = None, until: str | None = None
                    ) -> CandidateRows:
         """The feature rows of a question's candidate sentences, as the answer model reads
-        them (for fitting it: `index.qa.fit`)."""
+        them (for fitting it: `index.fitting`)."""
         index = self._live_index()
         with self.store.snapshot():
             return self._candidates(text, index, DateRange(since, until), _Stopwatch())

@@ -2,14 +2,15 @@
 
 `collect` asks each question of the files up to the feature rows (`Answerer.candidates`) and
 labels each candidate sentence: it answers when it is of the gold article (or an exact copy)
-and holds the gold answer span. `fit_answer_model` fits a logistic regression on the rows with
-cross-validation by file (each file's questions are scored by a model fitted on the other
-files only) — first the sentence model (does this sentence answer?), then on its scores
-the question model (can the question be answered at all?) — chooses the two thresholds on those out-of-fold probabilities (abstention: the
-most unanswerable questions declined with at most `max_false_abstention` of the answerable
-ones; further sentences: the best span recall less a cost per sentence that holds no answer),
-then refits on every file. `simulate` replays the answerer's decisions (`index.qa.model.decide`)
-on stored rows, so every metric — out of fold and in sample — is that of the real answer path.
+and holds the gold answer span. `fit_answer_model` fits with cross-validation by file (each
+file's questions are scored by a model fitted on the other files only): first the sentence
+model (does this sentence answer?), then on its scores the question model (can the question
+be answered at all?). It chooses the two thresholds on the out-of-fold probabilities
+(declining: as many unanswerable questions as possible with at most `max_false_abstention`
+of the answerable ones; further sentences: the best span recall less a cost per quoted
+sentence that holds no answer), then refits on every file. `simulate` replays the answerer's
+decisions (`index.qa.model.decide`) on stored rows, so every metric — out of fold and in
+sample — is that of the real answer path.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ import numpy as np
 from index.evaluate import Question as GoldQuestion
 from index.evaluate import load_questions
 from index.library import Library
+from index.qa.facts import is_filler
 from index.qa.features import FEATURES, QUESTION_FEATURES, CandidateRows, question_features
 from index.qa.model import AnswerModel, decide
 from index.qa.question import Question
 from index.qa.tuning import AnswerTuning
-from index.text import stemmed_words
 
 METRICS = ("hit_at_1", "mrr_at_10", "span_recall", "citation_precision", "abstention",
            "false_abstention", "filler_answers")
@@ -99,15 +100,6 @@ class Outcome:
     answerable: bool
     filler: bool  # an answer of several sentences, one of them with no question word or fact
     best_probability: float
-
-
-def is_filler(sentence: str, question: Question) -> bool:
-    """A quoted sentence that holds none of the question's words and no new fact of the
-    asked-for kind: it does not help answer."""
-    from index.qa.facts import offers_new_fact
-    asked = {w for w in stemmed_words(question.text)}
-    return not (stemmed_words(sentence) & asked) and not offers_new_fact(
-        question.kind, sentence, question.asked)
 
 
 def simulate(item: Collected, probabilities: np.ndarray, model: AnswerModel,
@@ -197,7 +189,7 @@ def without_gold(item: Collected) -> CandidateRows | None:
     return CandidateRows([s for s, k in zip(rows.stories, keep_story, strict=True) if k],
                          renumber[rows.story_of_row[keep]],
                          [span for span, k in zip(rows.spans, keep, strict=True) if k],
-                         matrix, rows.absent_share)
+                         matrix)
 
 
 def _fit(items: list[Collected], regularisation: float) -> AnswerModel:
