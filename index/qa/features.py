@@ -49,7 +49,7 @@ FEATURES = (
     "rarest_in_context",     # the question's rarest word is in sentence + previous + headline
     "rarest_in_article",     # ... anywhere in the article
     "lead",                  # 1 / (1 + the sentence's place in the article)
-    "story_similarity",      # the story's best sentence cosine
+    "story_similarity",      # the story's best sentence cosine (over all its copies)
     "story_gap",             # that minus the best story's (<= 0)
     "story_lexical",         # the story's best BM25 score / the best of all hits
     "story_dense",           # the story's best passage cosine
@@ -192,7 +192,12 @@ def sentence_features(question: Question, stories: list[StoryEvidence],
     `term_weights` the rarity (IDF) of each of the question's stemmed words."""
     top_lexical = max((h.lexical for hits in story_hits.values() for h in hits),
                       default=0.0) or 1.0
-    best_story = max((s.best_similarity for s in stories), default=0.0)
+    # A story's closeness is that of its closest copy: every copy shares the evidence.
+    story_best: dict[int, float] = {}
+    for story in stories:
+        story_best[story.story_id] = max(story_best.get(story.story_id, -1.0),
+                                         story.best_similarity)
+    best_story = max(story_best.values(), default=0.0)
     recency = recency_of(stories, question, tuning)
     unknown = float(bool(unknown_terms(question, in_collection)))
     blocks, owners, spans = [], [], []
@@ -204,7 +209,7 @@ def sentence_features(question: Question, stories: list[StoryEvidence],
         succession_missing = question.wants_successor and not tells_of_succession(
             f"{article.title}\n{article.body}")
         story_columns = np.array([
-            story.best_similarity, story.best_similarity - best_story,
+            story_best[story.story_id], story_best[story.story_id] - best_story,
             max((h.lexical for h in story_hits[story.story_id]), default=0.0) / top_lexical,
             max((h.dense for h in story_hits[story.story_id]), default=0.0),
             coverage[number], 1.0 / (1 + fused_rank[number]), recency[number], unknown,
