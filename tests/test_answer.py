@@ -38,6 +38,7 @@ from index.qa.question import (
     person_role,
 )
 from index.qa.sentences import Candidate
+from index.qa.spelling import corrected, corrections
 from index.qa.stories import term_coverage
 from index.qa.tuning import AnswerTuning
 from index.settings import Settings
@@ -407,3 +408,16 @@ def test_a_further_sentence_only_when_the_model_finds_it_likely() -> None:
     assert chosen == [candidates[0].text, candidates[2].text]
     assert len(select_sentences(candidates, replace(model, extra_min=0.9),
                                 AnswerTuning())) == 1
+
+
+def test_a_misspelled_name_is_read_as_the_collection_writes_it() -> None:
+    article = StoredArticle(id=1, origin="a.txt", url=None, title="Governor's budget",
+                            outlet=None, author=None, published_at=None,
+                            body="Arnold Schwarzenegger said the government would cut taxes.",
+                            story_id=1, ingested_at="", updated_at="")
+    known = {"taxes", "cut"}
+    found = corrections(["schwarzeneger", "goverment", "taxes", "zzzz"], [article],
+                        lambda term: term in known)
+    assert found == {"schwarzeneger": "schwarzenegger", "goverment": "government"}
+    assert corrected("did SCHWARZENEGER's goverment cut taxes", found) == (
+        "did schwarzenegger's government cut taxes")

@@ -25,6 +25,7 @@ from index.qa.model import AnswerModel, decide
 from index.qa.question import Question
 from index.qa.retrieve import retrieve
 from index.qa.sentences import SentenceVectorCache
+from index.qa.spelling import corrected, corrections
 from index.qa.stories import TermWeights, candidate_stories
 from index.qa.tuning import AnswerTuning
 from index.storage import ArticleStore, VectorIndex
@@ -117,6 +118,10 @@ class Answerer:
         hits = retrieve(self.store, index, question, query_vector, tuning, dates)
         clock.lap("retrieve")
 
+        misspelled = corrections(question.terms, {h.article.id: h.article for h in hits}.values(),
+                                 self.store.has_term)
+        if misspelled:  # read the question again as the collection spells its words
+            question = Question.of(corrected(text, misspelled))
         term_weights = self.term_weights.of(question)
         found = candidate_stories(hits, question, query_vector, tuning, self.sentence_vectors,
                                   term_weights=term_weights, store=self.store, dates=dates)
