@@ -22,6 +22,8 @@ import numpy as np
 
 from index.library import Library
 from index.qa.answer import Answer
+from index.qa.facts import is_filler
+from index.qa.question import Question as QuestionText
 
 
 @dataclass(slots=True)
@@ -50,6 +52,14 @@ class Outcome:
     quotes_exact: bool = True  # every quote equals body[start:end] of its article
 
     @property
+    def filler(self) -> bool:
+        """An answer of several sentences, one of which holds neither a word of the question
+        nor a new fact of the kind it asks for (`index.qa.facts.is_filler`)."""
+        quotes = [quote for citation in self.answer.citations for quote in citation.quotes]
+        question = QuestionText.of(self.question.question)
+        return len(quotes) > 1 and any(is_filler(quote, question) for quote in quotes)
+
+    @property
     def answerable(self) -> bool:
         return self.question.article is not None
 
@@ -72,6 +82,7 @@ class Report:
         with_span = [o for o in answered if o.citation_correct is not None]
         latencies = sorted(o.latency_ms for o in outcomes)
         lengths = [o.answer_chars for o in outcomes if not o.abstained]
+        answered_any = [o for o in outcomes if not o.abstained]
 
         def share(items: Iterable[bool], total: int) -> float:
             return round(sum(items) / total, 4) if total else 0.0
@@ -91,6 +102,7 @@ class Report:
             "false_abstention": share((o.abstained for o in answerable), len(answerable)),
             "answer_chars_mean": round(statistics.mean(lengths), 1) if lengths else 0,
             "answer_chars_max": max(lengths) if lengths else 0,
+            "filler_answers": share((o.filler for o in answered_any), len(answered_any)),
             "quotes_not_verbatim": sum(1 for o in outcomes if not o.quotes_exact),
             "latency_p50_ms": round(percentile(latencies, 50), 2),
             "latency_p95_ms": round(percentile(latencies, 95), 2),

@@ -1,5 +1,6 @@
 """The answer step's own rules: what a question asks for, which sentence offers it, how
-question words are weighted, and when to abstain."""
+question words are weighted, the features the fitted answer model reads (among them the
+signals to decline), and how it chooses sentences."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from index.library import Library
-from index.qa.abstain import should_abstain, tells_of_succession
+from index.qa.abstain import tells_of_succession
 from index.qa.evidence import StoryEvidence
 from index.qa.facts import (
     counts_noun,
@@ -21,6 +22,14 @@ from index.qa.facts import (
     new_fact_spans,
     offers_new_fact,
 )
+from index.qa.features import (
+    FEATURES,
+    CandidateRows,
+    asks_who_reported,
+    distinctive_weights,
+    sentence_features,
+)
+from index.qa.model import AnswerModel, decide, select_sentences
 from index.qa.question import (
     Question,
     asks_for_successor,
@@ -28,12 +37,8 @@ from index.qa.question import (
     expected_answer_kind,
     person_role,
 )
-from index.qa.sentences import (
-    candidate_sentences,
-    distinctive_weights,
-    select_sentences,
-    sentence_scores,
-)
+from index.qa.sentences import Candidate
+from index.qa.spelling import corrected, corrections
 from index.qa.stories import term_coverage
 from index.qa.tuning import AnswerTuning
 from index.settings import Settings
@@ -272,56 +277,83 @@ def _story(body: str, similarities: list[float]) -> StoryEvidence:
     return StoryEvidence(1, article, [], spans, np.array(similarities, dtype=np.float32))
 
 
+def _rows(question: str, stories: list[StoryEvidence],
+          in_collection: Callable[[str], bool] = lambda term: True) -> CandidateRows:
+    return sentence_features(Question.of(question), stories,
+                             {story.story_id: [] for story in stories}, [0.5] * len(stories),
+                             list(range(len(stories))), AnswerTuning(), in_collection)
+
+
+def _column(rows: CandidateRows, name: str) -> list[float]:
+    return [round(float(value), 4) for value in rows.matrix[:, FEATURES.index(name)]]
+
+
 def test_a_rare_question_word_in_the_story_counts_more_than_its_subject() -> None:
     story = _story("Joy Division played in Manchester.|"
                    "The film is to be directed by him.|"
                    "Joy Division were signed to a record label.|"
                    "Joy Division toured Europe.",
                    [0.60, 0.60, 0.50, 0.50])
-    facts = Question.of("Who will direct the film about Joy Division?")
-    plain = sentence_scores(facts, story, AnswerTuning(context_weight=0.0), 0.0)
-    distinctive = sentence_scores(facts, story, AnswerTuning(context_weight=0.0), 0.6)
-    assert plain[0] == pytest.approx(plain[1])
+    rows = _rows("Who will direct the film about Joy Division?", [story])
+    plain, distinctive = _column(rows, "lexical_share"), _column(rows, "distinctive_share")
+    assert plain[0] == pytest.approx(plain[1])  # two of the question's words each
     assert distinctive[1] > distinctive[0]
 
 
-def _abstains(question: str, stories: list[StoryEvidence], tuning: AnswerTuning,
-              in_collection: Callable[[str], bool]) -> bool:
-    return should_abstain(Question.of(question), stories, tuning, in_collection)
+def test_a_sentence_is_read_with_its_neighbours() -> None:
+    story = _story("Huawei is building AI chips for inference.|"
+                   "Its most recent chip is the Ascend 910C.|"
+                   "Shares rose on Monday in Shenzhen.", [0.7, 0.4, 0.1])
+    rows = _rows("What is Huawei's newest AI chip?", [story])
+    assert _column(rows, "previous_similarity") == [0.0, 0.7, 0.4]
+    assert _column(rows, "next_similarity") == [0.4, 0.1, 0.0]
+    # "Huawei" is in the sentence before: the second sentence has it in its context.
+    assert _column(rows, "context_share")[1] > _column(rows, "lexical_share")[1]
 
 
-def test_abstains_unless_one_of_the_best_stories_is_close() -> None:
-    tuning = AnswerTuning()
-    weak, close = _story("Weak.", [0.40]), _story("Close.", [0.70])
-    assert _abstains("What happened?", [], tuning, lambda term: True)
-    assert _abstains("What happened?", [weak], tuning, lambda term: True)
-    assert not _abstains("What happened?", [weak, close], tuning, lambda term: True)
-    # ...but never quote a first story that has nothing even loosely close.
-    unrelated = _story("Unrelated.", [0.30])
-    assert _abstains("What happened?", [unrelated, close], tuning, lambda term: True)
-    middling = _story("Middling.", [0.55])
-    assert _abstains("What did Zorblax do?", [middling], tuning, lambda term: False)
-    assert _abstains("What happened in 2016?", [middling], tuning, lambda term: True)
-    assert not _abstains("What happened?", [middling], tuning, lambda term: True)
-    # A name the collection lacks only counts against a middling match; a year the quoted
-    # story never mentions counts against any match, however close.
-    assert not _abstains("What did Zorblax do?", [close], tuning, lambda term: False)
-    assert _abstains("How many sold in September 2005?", [close], tuning,
-                          lambda term: True)
-    # "Who succeeded X" from a story that tells of no one taking anyone's place.
-    assert _abstains("Who took over from Jonathan Ross as presenter?",
-                          [_story("Ross presents the show.|He chose the film.", [0.70, 0.6])],
-                          tuning, lambda term: True)
-    assert not _abstains("Who took over from Jonathan Ross as presenter?",
-                              [_story("Ross was replaced by Claudia Winkleman.", [0.70])],
-                              tuning, lambda term: True)
-    dated = _story("It sold 10,000 last month.", [0.70])
+def test_an_attribution_answers_who_reported() -> None:
+    assert asks_who_reported("Who first reported Huawei's plan?")
+    assert asks_who_reported("which paper said the deal was off")
+    assert not asks_who_reported("Who is the chief executive of Huawei?")
+    story = _story("According to the Financial Times, Huawei will focus on inference.|"
+                   "The company makes phones and network equipment.", [0.6, 0.5])
+    assert _column(_rows("Who first reported Huawei's plan?", [story]),
+                   "attribution") == [1.0, 0.0]
+
+
+def test_the_signals_to_decline() -> None:
+    close = _story("Close to the question, this sentence is long enough.", [0.70])
+    assert _column(_rows("What did Zorblax do?", [close], lambda term: False),
+                   "unknown_terms") == [1.0]
+    assert _column(_rows("What did Zorblax do?", [close]), "unknown_terms") == [0.0]
+    assert _column(_rows("How many sold in September 2005?", [close]), "absent_year") == [1.0]
+    dated = _story("It sold 10,000 copies last month.", [0.70])
     dated.article = replace(dated.article, published_at="2005-10-01")
-    assert not _abstains("How many sold in September 2005?", [dated], tuning,
-                              lambda term: True)  # its date names the year
-    in_2005 = _story("It sold 10,000 in 2005.", [0.70])
-    assert not _abstains("How many sold in September 2005?", [in_2005], tuning,
-                              lambda term: True)
+    assert _column(_rows("How many sold in September 2005?", [dated]),
+                   "absent_year") == [0.0]  # its date names the year
+    in_2005 = _story("It sold 10,000 copies in 2005.", [0.70])
+    assert _column(_rows("How many sold in September 2005?", [in_2005]),
+                   "absent_year") == [0.0]
+    successor = "Who took over from Jonathan Ross as presenter?"
+    assert _column(_rows(successor, [_story("Ross presents the show every week.", [0.7])]),
+                   "no_succession") == [1.0]
+    assert _column(_rows(successor, [_story("Ross was replaced by Claudia Winkleman.",
+                                            [0.7])]), "no_succession") == [0.0]
+
+
+def test_the_fitted_model_declines_on_those_signals() -> None:
+    """The stored model weighs each signal to decline the way it should, and a question
+    with no candidates, or one whose story lacks the year asked about, is declined."""
+    model = AnswerModel.load()
+    for signal in ("unknown_terms", "absent_year", "no_succession"):
+        assert model.answer_weights[signal] < 0, signal
+    assert decide(_rows("What happened?", []), np.zeros(0), model, AnswerTuning()).abstained
+    story = _story("It sold 10,000 copies in the shops, the company said.", [0.62])
+    asked = _rows("How many copies did it sell?", [story])
+    dated = _rows("How many copies did it sell in 2016?", [story])
+    p_asked = model.answerable(asked, model.probabilities(asked.matrix))
+    p_dated = model.answerable(dated, model.probabilities(dated.matrix))
+    assert p_dated < p_asked
 
 
 def test_a_long_running_library_answers_from_the_article_as_it_is_now(
@@ -345,19 +377,47 @@ def test_a_long_running_library_answers_from_the_article_as_it_is_now(
 
 
 def test_an_answer_does_not_repeat_one_fact_in_two_outlets_wordings() -> None:
-    def story(story_id: int, body: str, similarities: list[float]) -> StoryEvidence:
-        evidence = _story(body, similarities)
+    def candidate(story_id: int, text: str, probability: float) -> Candidate:
+        evidence = _story(text, [0.5])
         evidence.story_id = story_id
-        evidence.score = 2.0
-        return evidence
+        return Candidate(evidence, story_id - 1, 0, len(text), text, probability)
 
-    first = story(1, "IBM test results show that Blue Gene/L has managed speeds of 70.72 "
-                     "teraflops.|The machine will be finished in 2005.", [0.80, 0.50])
-    second = story(2, "DOE test results show that Blue Gene/L has managed speeds of 70.72 "
-                      "teraflops.|It is one fifth the speed of the full version.", [0.79, 0.55])
-    tuning = AnswerTuning()
-    chosen = select_sentences(candidate_sentences(
-        Question.of("What speed did Blue Gene/L reach?"), [first, second], tuning), tuning)
-    texts = [candidate.text for candidate in chosen]
+    candidates = [
+        candidate(1, "IBM test results show that Blue Gene/L has managed speeds of 70.72 "
+                     "teraflops.", 0.9),
+        candidate(2, "DOE test results show that Blue Gene/L has managed speeds of 70.72 "
+                     "teraflops.", 0.85),
+        candidate(2, "It is one fifth the speed of the full version.", 0.4),
+    ]
+    model = replace(AnswerModel.load(), extra_min=0.3)
+    chosen = select_sentences(candidates, model, AnswerTuning())
+    texts = [c.text for c in chosen]
     assert sum("70.72 teraflops" in text for text in texts) == 1
-    assert len(chosen) >= 2  # the room goes to another sentence instead
+    assert len(chosen) == 2  # the room goes to another sentence instead
+
+
+def test_a_further_sentence_only_when_the_model_finds_it_likely() -> None:
+    def candidate(text: str, probability: float) -> Candidate:
+        return Candidate(_story(text, [0.5]), 0, 0, len(text), text, probability)
+
+    candidates = [candidate("Time Warner agreed to pay $300m to settle the inquiry.", 0.8),
+                  candidate("Its profits rose to $3.36bn in the fourth quarter.", 0.04),
+                  candidate("The firm set aside $500m in reserves for the case.", 0.3)]
+    model = replace(AnswerModel.load(), extra_min=0.2)
+    chosen = [c.text for c in select_sentences(candidates, model, AnswerTuning())]
+    assert chosen == [candidates[0].text, candidates[2].text]
+    assert len(select_sentences(candidates, replace(model, extra_min=0.9),
+                                AnswerTuning())) == 1
+
+
+def test_a_misspelled_name_is_read_as_the_collection_writes_it() -> None:
+    article = StoredArticle(id=1, origin="a.txt", url=None, title="Governor's budget",
+                            outlet=None, author=None, published_at=None,
+                            body="Arnold Schwarzenegger said the government would cut taxes.",
+                            story_id=1, ingested_at="", updated_at="")
+    known = {"taxes", "cut"}
+    found = corrections(["schwarzeneger", "goverment", "taxes", "zzzz"], [article],
+                        lambda term: term in known)
+    assert found == {"schwarzeneger": "schwarzenegger", "goverment": "government"}
+    assert corrected("did SCHWARZENEGER's goverment cut taxes", found) == (
+        "did schwarzenegger's government cut taxes")

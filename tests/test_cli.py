@@ -186,11 +186,11 @@ def test_nothing_ingestible_exits_non_zero(cli: Callable[..., Result], tmp_path:
 
 def test_every_answer_knob_is_set_by_its_environment_variable() -> None:
     env = {"CITEBOT_ABSTAIN_BELOW": "0.5", "CITEBOT_MAX_SENTENCES": "2",
-           "CITEBOT_WHOLE_NAMES": "false", "CITEBOT_SLOT_BONUS": " 0 "}
+           "CITEBOT_WHOLE_NAMES": "false", "CITEBOT_RESTATED_OVERLAP": " 0 "}
     tuning = Settings.from_env(environ=env).tuning
     assert (tuning.abstain_below, tuning.max_sentences, tuning.whole_names,
-            tuning.slot_bonus) == (0.5, 2, False, 0.0)
-    assert tuning.story_coverage_weight == AnswerTuning().story_coverage_weight
+            tuning.restated_overlap) == (0.5, 2, False, 0.0)
+    assert tuning.rrf_k == AnswerTuning().rrf_k
     assert Settings.from_env(environ={}).tuning == AnswerTuning()
     for name, raw in (("CITEBOT_ABSTAIN_BELOW", "abc"), ("CITEBOT_MAX_SENTENCES", "2.5"),
                       ("CITEBOT_WHOLE_NAMES", "maybe"), ("CITEBOT_ABSTAIN_BELOW", "-1"),

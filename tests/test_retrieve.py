@@ -13,7 +13,7 @@ import pytest
 from index.library import Library
 from index.qa.question import Question
 from index.qa.retrieve import retrieve
-from index.qa.stories import rank_stories
+from index.qa.stories import candidate_stories
 from index.qa.tuning import AnswerTuning
 from index.settings import Settings
 from index.text import query_terms
@@ -35,13 +35,12 @@ def _stories_reranked(library: Library, *, retriever_top: int, stories: int) -> 
     index = library.live_index()
     query_vector = library.embedder.embed_query(QUESTION)
     tuning = AnswerTuning(candidates=60, passages=24, rrf_k=60, retriever_top=retriever_top,
-                          rerank_stories=stories, story_lexical_weight=1.0,
-                          story_dense_weight=0.25)
+                          rerank_stories=stories)
     hits = retrieve(library.store, index, Question.of(QUESTION), query_vector, tuning)
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
-    ranked = rank_stories(hits, Question.of(QUESTION), query_vector, tuning,
-                          library.answerer.sentence_vectors)
-    return {evidence.story_id for evidence in ranked}
+    found = candidate_stories(hits, Question.of(QUESTION), query_vector, tuning,
+                              library.answerer.sentence_vectors)
+    return {evidence.story_id for evidence in found.copies}
 
 
 def test_each_retrievers_first_passage_reaches_reranking(library: Library) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from index.qa.tuning import DEFAULT_TUNING, AnswerTuning
 from index.text import (
@@ -26,9 +27,13 @@ from index.text import (
     name_runs,
     past_first_word,
     stem,
+    stemmed_words,
     without_possessive,
     words,
 )
+
+if TYPE_CHECKING:
+    from index.qa.question import Question
 
 Span = tuple[int, int]
 
@@ -99,6 +104,13 @@ def new_fact_spans(kind: str | None, sentence: str, asked: frozenset[str],
 def offers_new_fact(kind: str | None, sentence: str, asked: frozenset[str]) -> bool:
     """Whether the sentence holds a new fact of the asked-for kind (`new_fact_spans`)."""
     return bool(new_fact_spans(kind, sentence, asked))
+
+
+def is_filler(sentence: str, question: Question) -> bool:
+    """A quoted sentence that holds none of the question's words and no new fact of the
+    asked-for kind: it does not help answer (the measure of needless further sentences)."""
+    return not (stemmed_words(sentence) & stemmed_words(question.text)) and not offers_new_fact(
+        question.kind, sentence, question.asked)
 
 
 def _words_after(sentence: str, figure: re.Match[str], tuning: AnswerTuning) -> list[str]:

@@ -1,8 +1,9 @@
 """`Answerer`: a question's whole path, stage by stage, in one method.
 
 tell the question's language (declined with a hint when the model doesn't read it) → read the
-question → embed it → retrieve passages (dense + lexical, fused) → rank stories
-(their copies, recency, best answer sentence) → abstain, or choose sentences → compose the
+question → embed it → retrieve passages (dense + lexical, fused) → gather the candidate
+stories (every copy) → one feature row per candidate sentence → the fitted answer model ranks
+stories by their likeliest sentence, declines, or chooses sentences → compose the
 cited answer. Each stage is timed (`Answer.stage_ms`). The stages live in their own modules
 of `index.qa`; the `Answerer` is handed what they need when it is built: the store, the live
 vector index, the query encoder, the sentence vectors and the tuning.
@@ -19,19 +20,15 @@ import numpy as np
 
 from index.filters import DateRange
 from index.language import question_language, serves, unsupported_language_message
-from index.qa.abstain import should_abstain
 from index.qa.answer import NO_ANSWER, Answer, Citation
 from index.qa.compose import compose
+from index.qa.features import CandidateRows, sentence_features
+from index.qa.model import AnswerModel, decide
 from index.qa.question import Question
 from index.qa.retrieve import retrieve
-from index.qa.sentences import SentenceVectorCache, candidate_sentences, select_sentences
-from index.qa.stories import (
-    TermWeights,
-    best_copy_per_story,
-    rank_stories,
-    recency_boost,
-    rescore_stories,
-)
+from index.qa.sentences import SentenceVectorCache
+from index.qa.spelling import corrected, corrections
+from index.qa.stories import TermWeights, candidate_stories
 from index.qa.tuning import AnswerTuning
 from index.storage import ArticleStore, VectorIndex
 
@@ -87,15 +84,18 @@ class Answerer:
         encoder: Callable[[], QueryEncoder],
         sentence_vectors: SentenceVectorCache,
         tuning: AnswerTuning,
+        model: AnswerModel | None = None,
         reader: AnswerReader | None = None,
         languages: tuple[str, ...] = ("en",),
     ) -> None:
         """`index` returns the live vector index (a new one when the index is swapped);
-        `encoder` the query encoder (loaded on the first question); `reader`, when given,
-        is run after the answer on `ask(..., read=True)`; `languages` those the encoder
-        reads ("*": any)."""
+        `encoder` the query encoder (loaded on the first question); `model` the fitted
+        answer model (default: the one stored beside `index.qa.model`); `reader`, when
+        given, is run after the answer on `ask(..., read=True)`; `languages` those the
+        encoder reads ("*": any)."""
         self.store = store
         self.tuning = tuning
+        self.model = model or AnswerModel.load()
         self.sentence_vectors = sentence_vectors
         self.term_weights = TermWeights(store)
         self.languages = languages
@@ -129,9 +129,17 @@ class Answerer:
             answer = self.reader.read(answer, on_sentence)
         return answer
 
-    def _answer(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch
-                ) -> Answer:
-        """The stages, in order."""
+    def candidates(self, text: str, *, since: str | None = None, until: str | None = None
+                   ) -> CandidateRows:
+        """The feature rows of a question's candidate sentences, as the answer model reads
+        them (for fitting it: `index.fitting`)."""
+        index = self._live_index()
+        with self.store.snapshot():
+            return self._candidates(text, index, DateRange(since, until), _Stopwatch())
+
+    def _candidates(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch
+                    ) -> CandidateRows:
+        """The stages up to the feature rows: question, embed, retrieve, stories."""
         tuning = self.tuning
         question = Question.of(text)
         clock.lap("question")
@@ -142,28 +150,35 @@ class Answerer:
         hits = retrieve(self.store, index, question, query_vector, tuning, dates)
         clock.lap("retrieve")
 
-        stories = rank_stories(hits, question, query_vector, tuning, self.sentence_vectors,
-                               term_weights=self.term_weights.of(question), store=self.store,
-                               dates=dates)
-        stories = recency_boost(stories, question, tuning)
-        stories = best_copy_per_story(rescore_stories(question, stories, tuning))
+        misspelled = corrections(question.terms, {h.article.id: h.article for h in hits}.values(),
+                                 self.store.has_term)
+        if misspelled:  # read the question again as the collection spells its words
+            question = Question.of(corrected(text, misspelled))
+        term_weights = self.term_weights.of(question)
+        found = candidate_stories(hits, question, query_vector, tuning, self.sentence_vectors,
+                                  term_weights=term_weights, store=self.store, dates=dates)
+        rows = sentence_features(question, found.copies, found.story_hits, found.coverage,
+                                 found.fused_rank, tuning, self.store.has_term, term_weights)
         clock.lap("stories")
+        return rows
+
+    def _answer(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch
+                ) -> Answer:
+        """The stages, in order."""
+        rows = self._candidates(text, index, dates, clock)
+        decision = decide(rows, self.model.probabilities(rows.matrix), self.model, self.tuning)
+        clock.lap("abstain")  # the model's decision: decline, or the sentences to quote
 
         answer_text, abstained = NO_ANSWER, True
         citations: list[Citation] = []
-        declined = should_abstain(question, stories, tuning, self.store.has_term)
-        clock.lap("abstain")
-        if not declined:
-            chosen = select_sentences(candidate_sentences(question, stories, tuning), tuning)
-            clock.lap("sentences")
-            if chosen:
-                answer_text, citations = compose(chosen, self.store)
-                abstained = False
-            clock.lap("compose")
+        if decision.chosen:
+            answer_text, citations = compose(decision.chosen, self.store)
+            abstained = False
+        clock.lap("compose")
 
         return Answer(
             question=text, answer=answer_text, abstained=abstained, citations=citations,
-            retrieved=[hit for story in stories for hit in story.hits],
+            retrieved=[hit for story in decision.stories for hit in story.hits],
             timings_ms=clock.summary(), stage_ms=clock.stage_ms,
         )
 

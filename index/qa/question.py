@@ -186,12 +186,15 @@ def asks_for_recent(question: str) -> bool:
 
 def specific_terms(question: str, terms: list[str]) -> list[str]:
     """The terms (`query_terms`) that are names or figures of the question: capitalised
-    words past the first, words with digits. An entity or figure no article mentions is a
-    strong sign the articles cannot answer; ordinary words are not counted — a question may
-    well use a word no article happens to use."""
-    written = written_words(question)
-    names = {without_possessive(word.rstrip(".").lower()) for i, word in enumerate(written)
-             if (i > 0 and word[0].isupper()) or re.search(r"\d", word)}
+    words past the first of each sentence ("When will it open? Give me…": "Give" is no
+    name), words with digits. An entity or figure no article mentions is a strong sign the
+    articles cannot answer; ordinary words are not counted — a question may well use a word
+    no article happens to use."""
+    names: set[str] = set()
+    for sentence in re.split(r"(?<=[?!])\s+|(?<=\.)\s+(?=[A-Z])", question):
+        names |= {without_possessive(word.rstrip(".").lower())
+                  for i, word in enumerate(written_words(sentence))
+                  if (i > 0 and word[0].isupper()) or re.search(r"\d", word)}
     return [term for term in terms if term in names and re.fullmatch(r"[\w.]+", term)]
 
 
