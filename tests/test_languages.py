@@ -142,5 +142,7 @@ def test_the_bot_answers_a_french_question_with_the_french_hint(
     with running_bot(make_config(telegram_standin), library):
         reply = ask(telegram_standin, ALICE, ALICE, FRENCH_QUESTION)
         assert "anglais" in text_of(reply) and "Posez-la en anglais" in text_of(reply)
-        assert "reply_markup" not in reply
+        pressable = [b["callback_data"] for row in reply.get("reply_markup", {}).get(
+            "inline_keyboard", []) for b in row]
+        assert not any(data.startswith("c:") for data in pressable), "no citation buttons"
     assert telegram_standin.errors() == []
