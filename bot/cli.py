@@ -16,10 +16,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from index.embed import ModelError
 from index.filters import (
     DATE_FORMATS,
     BackwardsRange,
@@ -27,12 +27,18 @@ from index.filters import (
     UnreadableDate,
     date_range,
 )
-from index.library import IngestReport, Library, NotIndexedError, Progress, ProgressCallback
-from index.qa.answer import Answer
+from index.reports import IngestReport, Progress, ProgressCallback
 from index.settings import DEFAULT_ENV_FILE, Settings, SettingsError, SettingValues
-from index.storage import StoredArticle
-from index.storage.faiss_index import IndexFileError
 from index.targets import is_web_address, removal_candidates
+
+# Errors a user can fix: (module, class), shown as one line with exit code 2.
+_USER_ERRORS = (("index.library", "NotIndexedError"), ("index.embed", "ModelError"),
+                ("index.storage.faiss_index", "IndexFileError"))
+
+if TYPE_CHECKING:  # the heavy modules load in the commands that use them: --help is instant
+    from index.library import Library
+    from index.qa.answer import Answer
+    from index.storage import StoredArticle
 
 
 def _setting_values(ctx: click.Context, env_file: Path = DEFAULT_ENV_FILE,
@@ -44,7 +50,19 @@ def _setting_values(ctx: click.Context, env_file: Path = DEFAULT_ENV_FILE,
 
 
 def _open_library(ctx: click.Context) -> Library:
+    from index.library import Library
+
     return Library(Settings.from_values(_setting_values(ctx)))
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The failures a user can fix. Only loaded modules are looked at: one not loaded
+    raised nothing (and --help must not load the heavy ones)."""
+    errors: list[type[BaseException]] = [SettingsError]
+    for module, name in _USER_ERRORS:
+        if module in sys.modules:
+            errors.append(getattr(sys.modules[module], name))
+    return tuple(errors)
 
 
 class _Commands(click.Group):
@@ -53,15 +71,17 @@ class _Commands(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (NotIndexedError, ModelError, IndexFileError, SettingsError) as error:
-            click.echo(f"error: {error}", err=True)
-            ctx.exit(2)
         except sqlite3.OperationalError as error:
             if "locked" not in str(error):
                 raise
             click.echo("error: another citebot process is writing to this collection (an "
                        "ingest or reindex); try again when it has finished", err=True)
             ctx.exit(3)
+        except Exception as error:
+            if not isinstance(error, _user_errors()):
+                raise
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(2)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,7 +127,8 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({
             "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-            "removed": report.removed, "embedded": report.embedded,
+            "removed": report.removed, "unchanged_files": report.unchanged_files,
+            "embedded": report.embedded,
             "embedded_sentences": report.embedded_sentences, "vectors": report.vectors,
             "seconds": round(report.seconds, 3),
             "skipped": [{"path": p, "reason": r} for p, r in report.skipped],

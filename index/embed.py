@@ -48,20 +48,31 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The embedder's settings and errors live in index.embedder_settings (no numpy there, so
+# reading settings stays light); re-exported here for the embedder's users.
+from index.embedder_settings import (
+    BACKENDS,
+    BULK_BACKENDS,
+    DEFAULT_MODEL,
+    EmbedderSettings,
+    ModelError,
+    available_cpus,
+    default_cache_dir,
+)
+
+__all__ = ["BACKENDS", "BULK_BACKENDS", "DEFAULT_MODEL", "Embedder", "EmbedderSettings",
+           "ModelError", "available_cpus", "default_cache_dir", "shared_embedder"]
+
 _BUNDLED = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
 
-BACKENDS = ("onnx", "torch")
-BULK_BACKENDS = ("auto", "onnx", "torch", "bf16")
 BATCH_TOKENS = 2048  # padded tokens per bulk batch, ONNX and bf16 (bench/bench_embed.py)
 # Below this many tokens `auto` keeps a bulk job on ONNX: loading torch (~3 s) costs more
 # than bf16 saves (~24 µs a token here, bench/bench_embed.py).
@@ -72,10 +83,6 @@ EXPORT_VERSION = "1"  # bump when the exported graph changes
 MIN_EXPORT_COSINE = 0.9999
 
 log = logging.getLogger(__name__)
-
-
-class ModelError(RuntimeError):
-    """The embedding model could not be found or loaded."""
 
 
 def resolve_model_path(name: str) -> str:
@@ -105,32 +112,6 @@ def cpu_has_bf16() -> bool:
     except OSError:
         pass
     return False
-
-
-def available_cpus() -> int:
-    """The CPUs this process may run on (the default number of embedding threads)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def default_cache_dir(environ: Mapping[str, str]) -> Path:
-    """Where exported models are kept by default: $XDG_CACHE_HOME/citebot, else
-    ~/.cache/citebot."""
-    base = environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "citebot"
-
-
-@dataclass(frozen=True, slots=True)
-class EmbedderSettings:
-    """How the model runs: the backend of questions and of bulk embedding, the threads,
-    and where the ONNX export is cached (see the module docstring)."""
-
-    query_backend: str = "onnx"  # one of BACKENDS
-    bulk_backend: str = "auto"  # one of BULK_BACKENDS
-    threads: int = field(default_factory=available_cpus)
-    cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
 
 
 def _checked_backend(kind: str, backend: str, choices: Sequence[str]) -> str:

@@ -10,12 +10,11 @@ answering from the live index.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.embed import Embedder, shared_embedder
-from index.indexer import Indexer
 from index.qa.answer import Answer
 from index.qa.pipeline import Answerer
 from index.qa.sentences import SentenceVectorCache
@@ -30,6 +29,7 @@ from index.text import query_terms
 
 if TYPE_CHECKING:
     from index.fetch import FetchSettings
+    from index.indexer import Indexer
 
 __all__ = ["IngestReport", "Library", "NotIndexedError", "Progress", "ProgressCallback"]
 
@@ -52,14 +52,21 @@ class Library:
         self.store = SQLiteStore(self.settings.data_dir)
         self.cache = EmbeddingCache(self.settings.data_dir)
         self.generations = FaissGenerations(self.settings.data_dir, self.store)
-        self.indexer = Indexer(
+        self._index: FaissVectorIndex | None = None
+        self._index_generation: str | None = None
+        self.answerer = self._answerer()
+
+    @cached_property
+    def indexer(self) -> Indexer:
+        """The write path, built on the first write: a process that only answers
+        questions never loads the readers and cleaners of the write path."""
+        from index.indexer import Indexer
+
+        return Indexer(
             self.settings, self.store, self.cache, self.generations,
             embedder=partial(shared_embedder, self.settings.model, self.settings.embedding),
             fetch_settings=self._fetch_settings,
         )
-        self._index: FaissVectorIndex | None = None
-        self._index_generation: str | None = None
-        self.answerer = self._answerer()
 
     @property
     def embedder(self) -> Embedder:

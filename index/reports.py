@@ -35,6 +35,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    unchanged_files: int = 0  # files skipped: unchanged since they were last read
     skipped: list[tuple[str, str]] = field(default_factory=list)
     embedded: int = 0  # passages embedded (not found in the cache)
     embedded_sentences: int = 0  # sentences embedded for answer selection
@@ -52,7 +53,7 @@ class IngestReport:
 
     def merge(self, other: IngestReport) -> None:
         """Add `other`'s counts to this report (`vectors`: the later index's size)."""
-        for name in ("added", "updated", "unchanged", "removed", "embedded",
+        for name in ("added", "updated", "unchanged", "removed", "unchanged_files", "embedded",
                      "embedded_sentences", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.skipped.extend(other.skipped)
@@ -65,5 +66,7 @@ class IngestReport:
     def summary(self) -> str:
         line = (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
                 f"removed {self.removed}, skipped {len(self.skipped)}")
+        if self.unchanged_files:
+            line += f"; {self.unchanged_files} unchanged files not read again"
         return (f"{line}; embedded {self.embedded} passages and {self.embedded_sentences} "
                 f"sentences; {self.seconds:.1f} s")

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from index.embed import (
+from index.embedder_settings import (
     BACKENDS,
     BULK_BACKENDS,
     DEFAULT_MODEL,
