@@ -296,8 +296,8 @@ class SQLiteStore:
 
     def forget_files(self, paths: Iterable[str]) -> None:
         with self.transaction():
-            self.db.executemany("DELETE FROM file_states WHERE path=?",
-                                [[path] for path in paths])
+            self.db.conn.executemany("DELETE FROM file_states WHERE path=?",
+                                     [[path] for path in paths])
 
     # -- feeds ------------------------------------------------------------------------
 
