@@ -3,7 +3,9 @@ answer quality? Scores every question file with the fp32 question encoder and wi
 copy of it (MatMul weights quantised per channel, QInt8), on the same store, in one run,
 and prints each metric's difference (the bar: within 0.005 on every metric).
 
-Usage:  .venv/bin/python bench/bench_int8.py --store DIR --corpus DIR FILE.jsonl…
+Usage:  .venv/bin/python bench/bench_int8.py --store COPY --corpus DIR FILE.jsonl…
+
+Use a copy of a store (`cp -r`): opening it with this code may migrate its schema.
 
 The stored passage and sentence vectors stay fp32 (only the question path changes), so no
 re-indexing is needed. The int8 model is written to a temporary folder.

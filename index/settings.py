@@ -288,14 +288,16 @@ _EMBEDDING = (
             "`torch`.", "embedding"),
     Setting("bulk_backend", "CITEBOT_BULK_BACKEND", choice(*BULK_BACKENDS), "auto",
             "Indexing: `onnx`, `torch`, `bf16` (torch, bfloat16 matrix products) or `auto`: "
-            "`bf16` for a large job on a CPU with native bf16 (AVX512-BF16/AMX), else "
-            "`onnx`.", "embedding"),
+            "a large job runs on the backend measured fastest on this machine (a short "
+            "calibration on the first large job, cached per CPU and model in the cache "
+            "folder), a small one on `onnx`.", "embedding"),
     Setting("embed_threads", "CITEBOT_EMBED_THREADS", whole(0),
             lambda environ: available_cpus(),
             "Threads for embedding; at least 1 is used.", "embedding",
             shown_default="the CPUs this process may use"),
     Setting("cache_dir", "CITEBOT_CACHE_DIR", path(), default_cache_dir,
-            "Where the ONNX export of the model is kept.", "embedding",
+            "Where the ONNX export of the model and the bulk backend calibration are kept.",
+            "embedding",
             shown_default="`$XDG_CACHE_HOME/citebot`, else `~/.cache/citebot`"),
 )
 
