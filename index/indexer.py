@@ -45,6 +45,9 @@ CRASH_AT_ENV = "CITEBOT_CRASH_AT"
 # The store's record of which passages the live index was built over (a digest of their
 # ids, which are never reused): equal means a write that changed nothing needs no new index.
 INDEXED_PASSAGES_META = "index_passage_ids"
+# The live generation the embedding cache was last pruned for: a reindex that changes
+# nothing prunes only when it differs (a kill between a commit and its pruning).
+PRUNED_FOR_META = "cache_pruned_for"
 
 # A write's change to the store, inside its transaction: it fills the report and returns
 # whether the vector index must follow (False when nothing it indexes changed).
@@ -162,8 +165,13 @@ class Indexer:
             return rebuilt
 
         report = self._write(reread_sources, full=full, progress=progress)
-        if rebuilt:  # prune what the new index no longer uses
-            self._prune_cache()
+        if not rebuilt:  # a killed earlier write may have left an index file behind
+            self.generations.remove_stale()
+        live = self.generations.live_generation()
+        if rebuilt or self.store.get_meta(PRUNED_FOR_META) != live:
+            self._prune_cache()  # what the live index no longer uses
+            with self._lock, self.store.transaction():
+                self.store.set_meta({PRUNED_FOR_META: live or ""})
         return report
 
     def ingest_url(self, url: str, progress: ProgressCallback | None = None) -> IngestReport:
