@@ -2,18 +2,22 @@
 of one `citebot ask "…"` on the sample store (data/articles), each a fresh process, with
 the import-time breakdown of `ask` from `python -X importtime`.
 
-Usage:  .venv/bin/python bench/bench_startup.py [--runs 7] [--store DIR] [--out FILE.json]
+Usage:  .venv/bin/python bench/bench_startup.py [--runs 7] [--against CHECKOUT] [--out F]
 
-Without --store, the sample articles are ingested into a temporary store first (not
-timed). Targets (issue 17): --help ≤ 0.3 s, ask ≤ 1.0 s wall (median of the runs). The
-machine's CPU and load are printed with the numbers: on a shared machine the load moves
-them, so the median and the fastest run are both reported.
+The sample articles are ingested into a temporary store first (not timed). `--against`
+measures another checkout (e.g. `git archive` of an older commit) in the same run, its runs
+interleaved with these, for a ratio that the machine's load moves less.
+
+Targets (issue 17): --help ≤ 0.3 s, ask ≤ 1.0 s wall (median of the runs). The machine's
+CPU and load are printed with the numbers: on a shared machine the load moves wall time,
+so the fastest run and the CPU time (user + system) are reported too.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -32,33 +36,53 @@ HEAVY = ("torch", "sentence_transformers", "transformers", "trafilatura", "httpx
          "feedparser", "datasketch", "scipy", "telegram")
 
 
-def citebot(*args: str) -> list[str]:
-    return [sys.executable, "-m", "bot.cli", *args]
+def citebot(code: Path, *args: str) -> tuple[list[str], Path]:
+    """The command running `citebot ARGS` from the checkout `code`, and where to run it
+    (the checkout itself: `python -m` puts the working folder first on sys.path)."""
+    return [sys.executable, "-m", "bot.cli", *args], code
 
 
-def timed_runs(command: list[str], runs: int) -> tuple[list[float], list[float]]:
-    """Wall seconds and CPU seconds (user + system) of `runs` fresh processes, after one
-    warm-up run. On a loaded machine wall time waits for a core; CPU time does not."""
-    subprocess.run(command, cwd=ROOT, capture_output=True, check=True)
-    walls, cpus = [], []
+def run(command: tuple[list[str], Path], **options: object) -> subprocess.CompletedProcess:
+    argv, code = command
+    environment = {**os.environ, "PYTHONPATH": str(code)}
+    return subprocess.run(argv, cwd=code, env=environment, capture_output=True, check=True,
+                          **options)  # type: ignore[call-overload]
+
+
+def timed_run(command: tuple[list[str], Path]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one fresh process. On a loaded
+    machine wall time also waits for a core; CPU time does not."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    run(command)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def timed_runs(commands: dict[str, tuple[list[str], Path]], runs: int
+               ) -> dict[str, tuple[list[float], list[float]]]:
+    """`runs` timed runs of each command, interleaved (so a change of the machine's load
+    hits every command alike), after one warm-up run of each."""
+    for command in commands.values():
+        run(command)
+    measured: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n in commands}
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, capture_output=True, check=True)
-        walls.append(time.perf_counter() - started)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return walls, cpus
+        for name, command in commands.items():
+            wall, cpu = timed_run(command)
+            measured[name][0].append(wall)
+            measured[name][1].append(cpu)
+    return measured
 
 
-def import_breakdown(command: list[str], top: int = 15) -> dict[str, object]:
+def import_breakdown(command: tuple[list[str], Path], top: int = 15) -> dict[str, object]:
     """`python -X importtime` of one run: the total, the heaviest top-level imports
     (cumulative) and the heaviest modules by their own time; and which heavy libraries
     were imported at all."""
-    run = subprocess.run([command[0], "-X", "importtime", *command[1:]], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    argv, code = command
+    done = run(([argv[0], "-X", "importtime", *argv[1:]], code), text=True)
     rows = []
-    for line in run.stderr.splitlines():
+    for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
         own, cumulative, name = line[len("import time:"):].split("|")
@@ -84,46 +108,65 @@ def summary(measured: tuple[list[float], list[float]]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--store", type=Path, help="a store to ask (default: the sample)")
+    parser.add_argument("--against", type=Path,
+                        help="another checkout of citebot, measured in the same run")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     machine = cpu_info()
     print(describe(machine), flush=True)
+    codes = {"this": ROOT, **({"against": args.against.resolve()} if args.against else {})}
     with tempfile.TemporaryDirectory() as temporary:
-        store = args.store or Path(temporary) / "store"
-        if args.store is None:
-            subprocess.run(citebot("--data-dir", str(store), "ingest",
-                                   str(ROOT / "data" / "articles")),
-                           cwd=ROOT, capture_output=True, check=True)
-        ask = citebot("--data-dir", str(store), "ask", QUESTION)
-        results = {
-            "help": summary(timed_runs(citebot("--help"), args.runs)),
-            "ask": summary(timed_runs(ask, args.runs)),
-            "python_only": summary(timed_runs([sys.executable, "-c", "pass"], args.runs)),
-            "ask_imports": import_breakdown(ask),
-            "help_imports": import_breakdown(citebot("--help")),
-        }
+        commands: dict[str, tuple[list[str], Path]] = {}
+        for label, code in codes.items():
+            store = Path(temporary) / label  # each checkout its own store (schemas differ)
+            run(citebot(code, "--data-dir", str(store), "ingest",
+                        str(ROOT / "data" / "articles")))
+            commands[f"{label} help"] = citebot(code, "--help")
+            commands[f"{label} ask"] = citebot(code, "--data-dir", str(store), "ask",
+                                               QUESTION)
+        commands["python -c pass"] = ([sys.executable, "-c", "pass"], ROOT)
+        measured = timed_runs(commands, args.runs)
+        results: dict[str, object] = {name: summary(m) for name, m in measured.items()}
+        for label in codes:
+            results[f"{label} ask imports"] = import_breakdown(commands[f"{label} ask"])
+            results[f"{label} help imports"] = import_breakdown(commands[f"{label} help"])
     report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "command": "python bench/bench_startup.py", "machine": machine,
-              "runs": args.runs, "targets_s": TARGETS, "results": results}
-    for name, target in TARGETS.items():
-        got = results[name]["median_s"]
-        verdict = "ok" if got <= target else "OVER"
-        print(f"citebot {name}: median {got:.3f} s (min {results[name]['min_s']:.3f}, "
-              f"max {results[name]['max_s']:.3f}; CPU {results[name]['cpu_median_s']:.3f} s) "
-              f"over {args.runs} runs; "
-              f"target ≤ {target} s: {verdict}")
-    print(f"python -c pass: median {results['python_only']['median_s']:.3f} s")
-    for name in ("ask", "help"):
-        imports = results[f"{name}_imports"]
-        print(f"\n{name}: imports {imports['total_import_ms']} ms in all; heavy libraries "
-              f"loaded: {', '.join(imports['heavy_imported']) or 'none'}")
-        print("  top-level imports (cumulative ms):")
-        for module, ms in imports["top_level_ms"][:10]:
-            print(f"    {ms:8.1f}  {module}")
-    print("\n" + describe(cpu_info()))
+              "command": "python bench/bench_startup.py"
+              + (f" --against {args.against}" if args.against else ""),
+              "machine": machine, "machine_after": cpu_info(), "runs": args.runs,
+              "targets_s": TARGETS, "results": results}
+    print_report(report, codes)
     if args.out:
         args.out.write_text(json.dumps(report, indent=2))
+
+
+def print_report(report: dict, codes: dict[str, Path]) -> None:
+    results, runs = report["results"], report["runs"]
+    for name, value in results.items():
+        if "imports" in name:
+            continue
+        kind = name.rsplit(" ", 1)[-1]
+        target = TARGETS.get(kind)
+        verdict = "" if target is None or not name.startswith("this") else (
+            f"; target ≤ {target} s: " + ("ok" if value["median_s"] <= target else "OVER"))
+        print(f"{name}: wall median {value['median_s']:.3f} s (min {value['min_s']:.3f}, "
+              f"max {value['max_s']:.3f}), CPU median {value['cpu_median_s']:.3f} s over "
+              f"{runs} runs{verdict}")
+    if "against" in codes:
+        for kind in TARGETS:
+            this, other = results[f"this {kind}"], results[f"against {kind}"]
+            print(f"{kind}: {other['median_s'] / this['median_s']:.1f}× faster wall, "
+                  f"{other['cpu_median_s'] / this['cpu_median_s']:.1f}× less CPU than "
+                  f"{codes['against']}")
+    for label in codes:
+        for kind in ("ask", "help"):
+            imports = results[f"{label} {kind} imports"]
+            print(f"\n{label} {kind}: imports {imports['total_import_ms']} ms in all; heavy "
+                  f"libraries loaded: {', '.join(imports['heavy_imported']) or 'none'}")
+            for module, ms in imports["top_level_ms"][:8]:
+                print(f"    {ms:8.1f} ms  {module}")
+    print("\nbefore: " + describe(report["machine"]))
+    print("after:  " + describe(report["machine_after"]))
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
 The first large job of an `auto` embedder runs a short calibration: each candidate backend
 ("onnx", "torch", and "bf16" where the CPU multiplies bfloat16 natively) loads, then
-embeds the same small sample of the job's texts; its load time and tokens per second are
-recorded. The measurements are cached in `<cache dir>/bulk-calibration.json` under a key of
-the machine (CPU model and flags), the model and the workers, so later jobs and processes
-on the same machine choose without measuring again. A job then runs on the backend with
-the least expected time: its tokens at the measured speed, plus the load time of a backend
-this process has not loaded yet. `CITEBOT_BULK_BACKEND` set to a backend skips all this.
+embeds the same small sample of the job's texts, the backends taking turns over two rounds
+(each keeps its fastest, so a burst of other work on a shared machine does not decide);
+its load time and tokens per second are recorded. The measurements are cached in
+`<cache dir>/bulk-calibration.json` under a key of the machine (CPU model and flags), the
+model and the workers, so later jobs and processes on the same machine choose without
+measuring again. A job then runs on the backend with the least expected time: its tokens
+at the measured speed, plus the load time of a backend this process has not loaded yet.
+`CITEBOT_BULK_BACKEND` set to a backend skips all this; deleting the file measures again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ CALIBRATION_FILE = "bulk-calibration.json"
 # Tokens of the job's texts each candidate embeds (after one warm-up batch): long enough to
 # be steady, short next to a large job (~1 s per backend here).
 SAMPLE_TOKENS = 6_000
+ROUNDS = 2  # timed rounds per backend, taking turns; the fastest is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +81,22 @@ def sample_of(texts: Sequence[str]) -> list[str]:
     return [texts[int(i * step)] for i in range(count)]
 
 
-def measure(run: Callable[[list[str]], object], sample: list[str], tokens: int,
-            load_seconds: float) -> Measurement:
-    """Time a loaded backend on the sample (`tokens` tokens), after a warm-up on a few."""
-    run(sample[: max(1, len(sample) // 8)])
-    started = time.perf_counter()
-    run(sample)
-    seconds = max(time.perf_counter() - started, 1e-9)
-    return Measurement(load_seconds=round(load_seconds, 3),
-                       tokens_per_second=round(tokens / seconds, 1))
+def measure(runs: dict[str, Callable[[list[str]], object]], sample: list[str], tokens: int,
+            load_seconds: dict[str, float], *, rounds: int = ROUNDS) -> dict[str, Measurement]:
+    """Time loaded backends on the same sample (`tokens` tokens): each warmed up on a few
+    texts, then `rounds` rounds taking turns, each backend's fastest round kept — so a
+    burst of other work on the machine does not decide the choice."""
+    for run in runs.values():
+        run(sample[: max(1, len(sample) // 8)])
+    best = dict.fromkeys(runs, float("inf"))
+    for _round in range(rounds):
+        for route, run in runs.items():
+            started = time.perf_counter()
+            run(sample)
+            best[route] = min(best[route], max(time.perf_counter() - started, 1e-9))
+    return {route: Measurement(load_seconds=round(load_seconds[route], 3),
+                               tokens_per_second=round(tokens / best[route], 1))
+            for route in runs}
 
 
 class CalibrationCache:

@@ -524,16 +524,21 @@ class Embedder:
         }
         if cpu_has_bf16():
             loaders["bf16"] = lambda: self._bf16_module() is not None
-        found: dict[str, Measurement] = {}
+        load_seconds: dict[str, float] = {}
         for route, load in loaders.items():
             try:
                 started = time.perf_counter()
-                if not load():
-                    continue
-                found[route] = measure(lambda batch, route=route: self.embed(
-                    batch, route=route), sample, tokens, time.perf_counter() - started)
-            except Exception as error:  # a backend that fails is not a candidate
-                log.warning("bulk calibration: %s failed: %s", route, error)
+                if load():
+                    load_seconds[route] = time.perf_counter() - started
+            except Exception as error:  # a backend that fails to load is not a candidate
+                log.warning("bulk calibration: %s failed to load: %s", route, error)
+        runs = {route: (lambda batch, route=route: self.embed(batch, route=route))
+                for route in load_seconds}
+        try:
+            found = measure(runs, sample, tokens, load_seconds)
+        except Exception as error:  # measuring is an optimisation: ONNX still works
+            log.warning("bulk calibration failed: %s", error)
+            found = {}
         log.info("bulk backends measured on %d tokens: %s", tokens, found)
         return found or {"onnx": Measurement(0.0, 1.0)}
 
