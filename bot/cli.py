@@ -169,12 +169,15 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool, as_json: 
 
 @main.command()
 @click.option("--full", is_flag=True,
-              help="Re-embed every text (sentences; passages too with "
-              "CITEBOT_PASSAGE_VECTORS=embedded), ignoring the cache.")
+              help="Re-read every file and re-embed every text (sentences; passages too "
+              "with CITEBOT_PASSAGE_VECTORS=embedded), ignoring the caches.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def reindex(ctx: click.Context, full: bool, as_json: bool) -> None:
-    """Re-read every ingested file or folder, embed what changed, swap in a new index."""
+    """Re-read every ingested file or folder, embed what changed, swap in a new index.
+
+    Files unchanged since they were last read (same size and modification time, or same
+    content) are not read again; when nothing changed the index is kept as it is."""
     library = _open_library(ctx)
     with _progress_bar() as progress:
         report = library.reindex(full=full, progress=progress)
