@@ -252,8 +252,12 @@ def main() -> None:
         "mean": round(float(agreement.sum(axis=1).mean()), 7),
         "min": round(float(agreement.sum(axis=1).min()), 7)}
     result["cpu_has_bf16"] = embed.cpu_has_bf16()
-    # What `auto` runs a large job (a whole corpus) on here.
-    if probe.bulk_route(embed.BF16_MIN_TOKENS) == "bf16":
+    # What `auto` runs a large job (a whole corpus) on here (measured, then cached).
+    result["bulk_auto_route"] = probe.bulk_route(embed.LARGE_JOB_TOKENS)
+    result["bulk_calibration"] = {route: {"load_s": m.load_seconds,
+                                          "tokens_per_s": m.tokens_per_second}
+                                  for route, m in (probe.calibration or {}).items()}
+    if result["bulk_auto_route"] == "bf16":
         default = f"bf16 {threads}x1-thread workers, {embed.BATCH_TOKENS}-token batches"
     else:
         default = f"onnx {threads}x1-thread sessions, {embed.BATCH_TOKENS}-token batches"

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -33,6 +32,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from machine import cpu_info, describe  # noqa: E402
+
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
 TXTAI_PYTHON = BENCH / ".venv-txtai" / "bin" / "python"
@@ -42,27 +44,6 @@ def bf16_matmul(emb: dict) -> object:
     """The bf16 2048³ matmul GFLOP/s with all threads, measured beside the fp32 peak."""
     rows = [row for row in emb["peak_gflops"].values() if isinstance(row, dict)]
     return next((value for key, value in rows[-1].items() if key.startswith("bf16")), None)
-
-
-def cpu_info() -> dict[str, object]:
-    model, flags = platform.processor() or "?", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    simd = [f for f in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
-            if f in flags]
-    memory = 0
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            memory = int(line.split()[1]) // 2**20
-    return {"cpu": model, "cpus": len(os.sched_getaffinity(0)), "simd": simd,
-            "memory_gib": memory, "python": platform.python_version(),
-            "blas_env": {k: os.environ[k] for k in os.environ if k.startswith("OPENBLAS")}}
 
 
 def step(name: str, command: list[str], log: Path, steps: dict[str, dict]) -> bool:
@@ -325,6 +306,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000,5000000")
     parser.add_argument("--skip-peer", action="store_true")
     args = parser.parse_args()
+    print(describe(), flush=True)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     vectors_file = BENCH / ".cache" / "bbc-vectors.npz"
@@ -378,6 +360,7 @@ def main() -> None:
     text = markdown(report)
     (out / "report.md").write_text(text)
     print(text)
+    print(describe(report["machine"]))
 
 
 if __name__ == "__main__":

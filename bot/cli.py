@@ -14,15 +14,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from bot.chatlog import FILENAME as CHATLOG_FILE
-from bot.feedback import DEFAULT_DAYS, REASONS, FeedbackLog, Usage
-from index.embed import ModelError
 from index.filters import (
     DATE_FORMATS,
     BackwardsRange,
@@ -30,13 +29,22 @@ from index.filters import (
     UnreadableDate,
     date_range,
 )
-from index.library import IngestReport, Library, NotIndexedError, Progress, ProgressCallback
-from index.qa.answer import Answer
+from index.reports import IngestReport, Progress, ProgressCallback
 from index.settings import DEFAULT_ENV_FILE, Settings, SettingsError, SettingValues
-from index.storage import StoredArticle
-from index.storage.faiss_index import IndexFileError
-from index.storage.interfaces import StorageError, StoreBusyError
 from index.targets import is_web_address, removal_candidates
+
+# Errors a user can fix: (module, class), shown as one line with exit code 2 (3 for a
+# collection another process is writing to).
+_USER_ERRORS = (("index.library", "NotIndexedError"), ("index.embed", "ModelError"),
+                ("index.storage.faiss_index", "IndexFileError"),
+                ("index.storage.interfaces", "StorageError"))
+_BUSY_ERRORS = (("index.storage.interfaces", "StoreBusyError"),)
+
+if TYPE_CHECKING:  # the heavy modules load in the commands that use them: --help is instant
+    from bot.feedback import Usage
+    from index.library import Library
+    from index.qa.answer import Answer
+    from index.storage import StoredArticle
 
 
 def _setting_values(ctx: click.Context, env_file: Path = DEFAULT_ENV_FILE,
@@ -49,29 +57,60 @@ def _setting_values(ctx: click.Context, env_file: Path = DEFAULT_ENV_FILE,
                               env_file=env_file)
 
 
-def _open_library(ctx: click.Context, **flags: object) -> Library:
-    return Library(Settings.from_values(_setting_values(ctx, **flags)))
+def _open_library(ctx: click.Context, settings: Settings | None = None,
+                  **flags: object) -> Library:
+    from index.library import Library
+
+    return Library(settings or Settings.from_values(_setting_values(ctx, **flags)))
+
+
+@contextmanager
+def _encoder_loading(settings: Settings) -> Iterator[None]:
+    """Load the question encoder in a thread while the caller imports the read path and
+    opens the store (creating the ONNX Runtime session, ~0.2 s, runs mostly outside the
+    GIL); waits for it on leaving. A failure is left for the question to raise clearly."""
+    def load() -> None:
+        from index.embed import shared_embedder
+
+        with suppress(Exception):
+            shared_embedder(settings.model, settings.embedding)
+
+    thread = threading.Thread(target=load, name="load-encoder", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
+def _loaded(names: tuple[tuple[str, str], ...]) -> tuple[type[BaseException], ...]:
+    """The error classes of `names` whose modules are loaded: one not loaded raised nothing
+    (and --help must not load the heavy ones)."""
+    return tuple(getattr(sys.modules[module], name) for module, name in names
+                 if module in sys.modules)
 
 
 class _Commands(click.Group):
-    """Turns the failures a user can fix into one clear line and exit code 2."""
+    """Turns the failures a user can fix into one clear line and exit code 2 (3 when
+    another process is writing to the collection)."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except StoreBusyError as error:
-            click.echo(f"error: {error}", err=True)
-            ctx.exit(3)
-        except (NotIndexedError, ModelError, IndexFileError, SettingsError,
-                StorageError) as error:
-            click.echo(f"error: {error}", err=True)
-            ctx.exit(2)
         except sqlite3.OperationalError as error:
             if "locked" not in str(error):
                 raise
             click.echo("error: another citebot process is writing to this collection (an "
                        "ingest or reindex); try again when it has finished", err=True)
             ctx.exit(3)
+        except Exception as error:
+            if isinstance(error, _loaded(_BUSY_ERRORS)):
+                click.echo(f"error: {error}", err=True)
+                ctx.exit(3)
+            if not isinstance(error, (SettingsError, *_loaded(_USER_ERRORS))):
+                raise
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(2)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -122,7 +161,8 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({
             "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-            "removed": report.removed, "embedded": report.embedded,
+            "removed": report.removed, "unchanged_files": report.unchanged_files,
+            "embedded": report.embedded,
             "embedded_sentences": report.embedded_sentences, "vectors": report.vectors,
             "seconds": round(report.seconds, 3),
             "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
@@ -169,8 +209,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool,
 
 @main.command()
 @click.option("--full", is_flag=True,
-              help="Re-embed every text (sentences; passages too with "
-              "CITEBOT_PASSAGE_VECTORS=embedded), ignoring the cache.")
+              help="Re-read every file and re-embed every text (sentences; passages too "
+              "with CITEBOT_PASSAGE_VECTORS=embedded), ignoring the caches.")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
               metavar="[ADDRESS]", help="Embed on Ray workers: a cluster's address, or "
               "none to start a local Ray runtime (give it after any paths, or as "
@@ -178,7 +218,10 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], no_index: bool,
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def reindex(ctx: click.Context, full: bool, ray_address: str | None, as_json: bool) -> None:
-    """Re-read every ingested file or folder, embed what changed, swap in a new index."""
+    """Re-read every ingested file or folder, embed what changed, swap in a new index.
+
+    Files unchanged since they were last read (same size and modification time, or same
+    content) are not read again; when nothing changed the index is kept as it is."""
     library = _open_library(ctx, ray_address=ray_address)
     with _progress_bar() as progress:
         report = library.reindex(full=full, progress=progress)
@@ -241,7 +284,11 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, since: str | No
     question (the model is loaded once). With the LLM reader, verified sentences are
     printed as they come."""
     dates = _date_range(since, until)
-    library = _open_library(ctx)
+    if question is not None and not question.strip():
+        raise click.UsageError("the question is empty")
+    settings = Settings.from_values(_setting_values(ctx))
+    with _encoder_loading(settings):
+        library = _open_library(ctx, settings)
     if question is None:
         for line in sys.stdin:
             if line.strip():
@@ -249,8 +296,6 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, since: str | No
                                      llm=llm)
                 click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         return
-    if not question.strip():
-        raise click.UsageError("the question is empty")
     if as_json:
         answer = library.ask(question, since=dates.since, until=dates.until, llm=llm)
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -326,15 +371,19 @@ def latest(ctx: click.Context, count: int, since: str | None, until: str | None,
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.option("--days", type=click.IntRange(min=1, max=366), default=DEFAULT_DAYS,
-              show_default=True, help="The bot's usage over this many days.")
+@click.option("--days", type=click.IntRange(min=1, max=366),
+              help="The bot's usage over this many days [default: the bot's /stats period].")
 @click.pass_context
-def stats(ctx: click.Context, as_json: bool, days: int) -> None:
+def stats(ctx: click.Context, as_json: bool, days: int | None) -> None:
     """Articles, passages, vectors, model, index size and last reindex; then the bot's
     questions answered / declined and 👍 / 👎 over the last DAYS days."""
+    from bot.feedback import DEFAULT_DAYS, REASONS
+
+    days = days or DEFAULT_DAYS
     library = _open_library(ctx)
     info = library.stats()
     usage = _bot_usage(library.settings.data_dir, days)
+
     if as_json:
         click.echo(json.dumps({**info, "bot_usage": usage.to_dict() if usage else None},
                               indent=2, ensure_ascii=False))
@@ -359,6 +408,9 @@ def stats(ctx: click.Context, as_json: bool, days: int) -> None:
 
 def _bot_usage(data_dir: Path, days: int) -> Usage | None:
     """The bot's usage over `days` days, None when the bot never ran on this store."""
+    from bot.chatlog import FILENAME as CHATLOG_FILE
+    from bot.feedback import FeedbackLog
+
     if not (data_dir / CHATLOG_FILE).exists():
         return None
     log = FeedbackLog(data_dir)
@@ -380,6 +432,9 @@ def feedback_export(ctx: click.Context, file: Path) -> None:
     """Write the questions whose answers got a 👎 to FILE as a question file for
     `citebot eval`: the cited article and an empty `answer` to fill in with the exact words
     of the article that answer the question (null: the articles can't answer it)."""
+    from bot.chatlog import FILENAME as CHATLOG_FILE
+    from bot.feedback import FeedbackLog
+
     settings = Settings.from_values(_setting_values(ctx))
     corpus = _single_source(settings)
     if not (settings.data_dir / CHATLOG_FILE).exists():
@@ -398,7 +453,7 @@ def feedback_export(ctx: click.Context, file: Path) -> None:
 
 def _single_source(settings: Settings) -> Path | None:
     """The one ingested folder question files are relative to, if there is exactly one."""
-    library = Library(settings)
+    library = _open_library(click.get_current_context(), settings)
     try:
         sources = library.store.sources("path")
     finally:

@@ -31,7 +31,6 @@ from functools import cache
 
 import numpy as np
 import sqlite_utils
-from datasketch import MinHash
 
 from index.text import plain_words
 
@@ -103,11 +102,15 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> Similarity:
 
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    from datasketch import MinHash  # with scipy, 0.7 s to import: only when fingerprinting
+
     return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations
 
 
 def minhash_signature(shingle_set: Iterable[str]) -> np.ndarray:
     """The MinHash signature (NUM_PERM hash values) of a shingle set."""
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME,
                       permutations=_permutations())
     minhash.update_batch([shingle.encode("utf-8") for shingle in shingle_set])

@@ -20,11 +20,13 @@ Two backends compute the same vectors:
 `embed_query` (questions), `onnx` or `torch`. `EmbedderSettings.bulk_backend`
 (`CITEBOT_BULK_BACKEND`) chooses that of `embed` (passages and sentences at index time):
 `onnx`, `torch`, `bf16` (torch with bfloat16 matrix products, fp32 everywhere else) or
-`auto` (default): `bf16` for a job of at least `BF16_MIN_TOKENS` tokens on a CPU that
-multiplies bfloat16 natively (AVX512-BF16 or AMX), else `onnx`. On such a CPU bf16 runs
-about 1.5× as fast as ONNX fp32 and its vectors agree with fp32 at cosine ≥ 0.9999 (checked
-on a few texts before first use; a CPU or build where they don't falls back to ONNX); a
-small job stays on ONNX because loading torch costs more than it saves.
+`auto` (default): a job of at least `LARGE_JOB_TOKENS` tokens runs on the backend measured
+fastest on this machine for this model — a short calibration of each candidate (onnx,
+torch, and bf16 on a CPU that multiplies bfloat16 natively, AVX512-BF16 or AMX) on a sample
+of the first large job, cached per machine and model (`index.bulk_calibration`); a smaller
+job stays on ONNX because loading torch costs more than it saves. bf16 vectors agree with
+fp32 at cosine ≥ 0.9999 (checked on a few texts before first use; a CPU or build where they
+don't falls back to ONNX).
 
 When ONNX can't be used (onnxruntime or onnx missing, a model other than
 Transformer + mean pooling, an export that does not match torch), the embedder falls back
@@ -47,35 +49,52 @@ import hashlib
 import json
 import logging
 import os
+import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The embedder's settings and errors live in index.embedder_settings (no numpy there, so
+# reading settings stays light); re-exported here for the embedder's users.
+from index.bulk_calibration import (
+    CalibrationCache,
+    Measurement,
+    calibration_key,
+    choose,
+    measure,
+    sample_of,
+)
+from index.embedder_settings import (
+    BACKENDS,
+    BULK_BACKENDS,
+    DEFAULT_MODEL,
+    EmbedderSettings,
+    ModelError,
+    available_cpus,
+    default_cache_dir,
+)
+
+__all__ = ["BACKENDS", "BULK_BACKENDS", "DEFAULT_MODEL", "Embedder", "EmbedderSettings",
+           "ModelError", "available_cpus", "default_cache_dir", "shared_embedder"]
+
 _BUNDLED = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
 
-BACKENDS = ("onnx", "torch")
-BULK_BACKENDS = ("auto", "onnx", "torch", "bf16")
 BATCH_TOKENS = 2048  # padded tokens per bulk batch, ONNX and bf16 (bench/bench_embed.py)
 # Below this many tokens `auto` keeps a bulk job on ONNX: loading torch (~3 s) costs more
-# than bf16 saves (~24 µs a token here, bench/bench_embed.py).
-BF16_MIN_TOKENS = 150_000
+# than another backend could save; from it on, the backend is chosen by measuring
+# (index.bulk_calibration).
+LARGE_JOB_TOKENS = 150_000
 MIN_BF16_COSINE = 0.9999
 MAX_BATCH_TEXTS = 256
 EXPORT_VERSION = "1"  # bump when the exported graph changes
 MIN_EXPORT_COSINE = 0.9999
 
 log = logging.getLogger(__name__)
-
-
-class ModelError(RuntimeError):
-    """The embedding model could not be found or loaded."""
 
 
 def resolve_model_path(name: str) -> str:
@@ -105,32 +124,6 @@ def cpu_has_bf16() -> bool:
     except OSError:
         pass
     return False
-
-
-def available_cpus() -> int:
-    """The CPUs this process may run on (the default number of embedding threads)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def default_cache_dir(environ: Mapping[str, str]) -> Path:
-    """Where exported models are kept by default: $XDG_CACHE_HOME/citebot, else
-    ~/.cache/citebot."""
-    base = environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "citebot"
-
-
-@dataclass(frozen=True, slots=True)
-class EmbedderSettings:
-    """How the model runs: the backend of questions and of bulk embedding, the threads,
-    and where the ONNX export is cached (see the module docstring)."""
-
-    query_backend: str = "onnx"  # one of BACKENDS
-    bulk_backend: str = "auto"  # one of BULK_BACKENDS
-    threads: int = field(default_factory=available_cpus)
-    cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
 
 
 def _checked_backend(kind: str, backend: str, choices: Sequence[str]) -> str:
@@ -367,6 +360,9 @@ class Embedder:
                                              BULK_BACKENDS)
         self.fallback_reason: str | None = None
         self.last_bulk_route: str | None = None  # the backend the last `embed` ran on
+        # What the `auto` choice of a large job was based on (None before one).
+        self.calibration: dict[str, Measurement] | None = None
+        self.calibrated_now = False  # whether this embedder ran the calibration itself
         self._torch_model: Any = None
         self._pooled: Any = None  # encoder + mean pooling in torch, for bf16
         self._bf16_failure: str | None = None
@@ -478,16 +474,73 @@ class Embedder:
 
     # -- vectors ----------------------------------------------------------------------
 
-    def bulk_route(self, tokens: int) -> str:
-        """The backend a bulk job of `tokens` tokens runs on: "onnx", "torch" or "bf16"."""
+    def bulk_route(self, tokens: int, texts: Sequence[str] | None = None) -> str:
+        """The backend a bulk job of `tokens` tokens runs on: "onnx", "torch" or "bf16".
+
+        With `auto`, a job of at least `LARGE_JOB_TOKENS` tokens runs on the backend
+        measured fastest on this machine for this model (`index.bulk_calibration`);
+        measuring once, on a sample of `texts` (the job's), when nothing is cached yet."""
         route = self.bulk_backend
         if route == "auto":
-            route = "bf16" if tokens >= BF16_MIN_TOKENS and cpu_has_bf16() else "onnx"
+            route = self._measured_route(tokens, texts) if tokens >= LARGE_JOB_TOKENS else "onnx"
         if route == "bf16" and (self._tokenizer is None or self._bf16_module() is None):
             route = "onnx"
         if route == "onnx" and self._session is None:
             route = "torch"
         return route
+
+    def _calibration_key(self) -> str:
+        export = self._onnx_path.parent.name if self._onnx_path else "torch-only"
+        return calibration_key(f"{self.name} ({export})", self.bulk_workers, self.threads)
+
+    def needs_calibration(self, tokens: int) -> bool:
+        """Whether `bulk_route(tokens)` would measure the backends first."""
+        return (self.bulk_backend == "auto" and tokens >= LARGE_JOB_TOKENS
+                and self._session is not None and self.calibration is None
+                and CalibrationCache(self.cache_dir).get(self._calibration_key()) is None)
+
+    def _measured_route(self, tokens: int, texts: Sequence[str] | None) -> str:
+        if self._session is None:
+            return "torch"  # the only backend this model runs on
+        cache = CalibrationCache(self.cache_dir)
+        key = self._calibration_key()
+        if self.calibration is None:
+            self.calibration = cache.get(key)
+        if self.calibration is None:
+            self.calibration = self._calibrate(list(texts or _CHECK_TEXTS * 40))
+            self.calibrated_now = True
+            cache.put(key, self.calibration)
+        loaded = {"onnx": True, "torch": self._torch_model is not None,
+                  "bf16": self._pooled is not None}
+        return choose(self.calibration, tokens, lambda route: loaded.get(route, False))
+
+    def _calibrate(self, texts: list[str]) -> dict[str, Measurement]:
+        """Each candidate backend loaded, then timed on the same sample of `texts`."""
+        sample = sample_of(texts)
+        tokens = sum(self.input_lengths(sample))
+        loaders: dict[str, Callable[[], bool]] = {
+            "onnx": lambda: self._onnx_runner() is not None,
+            "torch": lambda: self._torch() is not None,
+        }
+        if cpu_has_bf16():
+            loaders["bf16"] = lambda: self._bf16_module() is not None
+        load_seconds: dict[str, float] = {}
+        for route, load in loaders.items():
+            try:
+                started = time.perf_counter()
+                if load():
+                    load_seconds[route] = time.perf_counter() - started
+            except Exception as error:  # a backend that fails to load is not a candidate
+                log.warning("bulk calibration: %s failed to load: %s", route, error)
+        runs = {route: (lambda batch, route=route: self.embed(batch, route=route))
+                for route in load_seconds}
+        try:
+            found = measure(runs, sample, tokens, load_seconds)
+        except Exception as error:  # measuring is an optimisation: ONNX still works
+            log.warning("bulk calibration failed: %s", error)
+            found = {}
+        log.info("bulk backends measured on %d tokens: %s", tokens, found)
+        return found or {"onnx": Measurement(0.0, 1.0)}
 
     def embed(
         self,
@@ -527,6 +580,8 @@ class Embedder:
             self.last_bulk_route = "torch"
             yield from self._embed_torch(texts, batch_tokens)
             return
+        if route is None and job_tokens is not None and self.needs_calibration(job_tokens):
+            self.bulk_route(job_tokens, texts)  # measured alone, before the job starts
         with ThreadPoolExecutor(1) as loader:  # tokenizers and imports release the GIL
             loading = (loader.submit(self.bulk_route, job_tokens)
                        if route is None and job_tokens is not None else None)

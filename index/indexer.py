@@ -14,6 +14,7 @@ at each of them (`CITEBOT_CRASH_AT`).
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import signal
 import threading
@@ -21,6 +22,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from index.article import ArticleDraft
 from index.embed import Embedder
@@ -33,12 +36,19 @@ from index.settings import Settings
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.interfaces import IndexerStore, IndexGenerations
 from index.storage.records import StoredFeed
+from index.unchanged_files import UnchangedFiles
 
 if TYPE_CHECKING:  # the web modules load when a write fetches (`ask` starts faster)
     from index.feed_sync import FeedChanges
     from index.fetch import FetchSettings
 
 CRASH_AT_ENV = "CITEBOT_CRASH_AT"
+# The store's record of which passages the live index was built over (a digest of their
+# ids, which are never reused): equal means a write that changed nothing needs no new index.
+INDEXED_PASSAGES_META = "index_passage_ids"
+# The live generation the embedding cache was last pruned for: a reindex that changes
+# nothing prunes only when it differs (a kill between a commit and its pruning).
+PRUNED_FOR_META = "cache_pruned_for"
 
 # A write's change to the store, inside its transaction: it fills the report and returns
 # whether the vector index must follow (False when nothing it indexes changed).
@@ -60,6 +70,10 @@ def crash_point(name: str) -> None:
     complete, not live), "index-recorded" (recorded as live, not committed), "committed"."""
     if _armed_crash_point() == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _ids_digest(ids: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(ids, dtype=np.int64).tobytes()).hexdigest()
 
 
 class Indexer:
@@ -122,22 +136,43 @@ class Indexer:
         def store_files(report: IngestReport) -> bool:
             for path in paths:
                 self._ingest_path(Path(path), report, progress, remember=True)
-            return build_index
+            if not build_index:
+                return False
+            if report.changed > 0 or self._index_is_stale():
+                return True
+            report.vectors = self.generations.record().vectors
+            return False
 
         return self._write(store_files, progress=progress)
 
     def reindex(self, *, full: bool = False, progress: ProgressCallback | None = None
                 ) -> IngestReport:
-        """Re-read every remembered source (new, changed and deleted files), embed what is
-        not cached (everything with `full`) and swap in a fresh index; then drop cached
-        vectors nothing uses any more."""
+        """Re-read every remembered source (new, changed and deleted files; files whose
+        size and mtime, or content, are unchanged since the last read are skipped), embed
+        what is not cached and swap in a fresh index, then drop cached vectors nothing uses
+        any more. When nothing changed and the live index already holds every passage, the
+        index is left as it is. `full` re-reads every file, re-embeds everything and
+        rebuilds the index."""
+        rebuilt = False
+
         def reread_sources(report: IngestReport) -> bool:
+            nonlocal rebuilt
             for source in self.store.sources("path"):
-                self._ingest_path(Path(source), report, progress, remember=False)
-            return True
+                self._ingest_path(Path(source), report, progress, remember=False,
+                                  skip_unchanged=not full)
+            rebuilt = full or report.changed > 0 or self._index_is_stale()
+            if not rebuilt:
+                report.vectors = self.generations.record().vectors
+            return rebuilt
 
         report = self._write(reread_sources, full=full, progress=progress)
-        self._prune_cache()
+        if not rebuilt:  # a killed earlier write may have left an index file behind
+            self.generations.remove_stale()
+        live = self.generations.live_generation()
+        if rebuilt or self.store.get_meta(PRUNED_FOR_META) != live:
+            self._prune_cache()  # what the live index no longer uses
+            with self._lock, self.store.transaction():
+                self.store.set_meta({PRUNED_FOR_META: live or ""})
         return report
 
     def ingest_url(self, url: str, progress: ProgressCallback | None = None) -> IngestReport:
@@ -180,6 +215,8 @@ class Indexer:
         """Delete one article with its passages and vectors; False if it wasn't stored."""
         def remove_article(report: IngestReport) -> bool:
             report.removed = self.store.remove_origins([origin])
+            # A file's article removed by hand comes back when the file is read again.
+            self.store.forget_files([origin, origin.rpartition("#")[0]])
             return report.removed > 0
 
         return self._write(remove_article).removed > 0
@@ -289,25 +326,38 @@ class Indexer:
                 progress(Progress("reading", 0, 0, report.articles_seen))
 
     def _ingest_path(self, root: Path, report: IngestReport,
-                     progress: ProgressCallback | None, *, remember: bool) -> None:
-        """Store every article under `root` and remove those of its files that are gone."""
+                     progress: ProgressCallback | None, *, remember: bool,
+                     skip_unchanged: bool = True) -> None:
+        """Store every article under `root` and remove those of its files that are gone.
+        Files unchanged since they were last read whole are skipped (unless not
+        `skip_unchanged`): their articles count as unchanged."""
         seen_origins: set[str] = set()
         found_any = False
+        resolved = str(root.resolve()) if root.exists() else str(root)
+        files = UnchangedFiles(self.store, resolved)
         for item in iter_files(root, report.not_read):
             if isinstance(item, tuple):
                 report.skipped.append((str(item[0]), item[1]))
                 continue
             found_any = True
-            result = read_file(item, max_bytes=self.settings.max_file_bytes)
-            self._store_file_result(result, report, seen_origins)
+            stored = files.stored_origins_if_unchanged(item) if skip_unchanged else None
+            if stored is not None:
+                seen_origins.update(stored)
+                report.unchanged += len(stored)
+                report.unchanged_files += 1
+            else:
+                before = files.before_reading(item)
+                result = read_file(item, max_bytes=self.settings.max_file_bytes)
+                self._store_file_result(result, report, seen_origins)
+                files.after_reading(item, before, result)
             if progress:
                 progress(Progress("reading", 0, 0, report.articles_seen))
         if found_any or root.exists():
-            resolved = str(root.resolve()) if root.exists() else str(root)
             if remember:
                 self.store.add_source(resolved, "path")
             gone = [o for o in self.store.origins_under(resolved) if o not in seen_origins]
             report.removed += self.store.remove_origins(gone)
+            files.forget_gone()
 
     def _store_file_result(self, result: FileResult, report: IngestReport,
                            seen_origins: set[str]) -> None:
@@ -363,10 +413,21 @@ class Indexer:
         crash_point("index-written")
         self.generations.make_live(written, model=model,
                                    passage_vectors=self.settings.passage_vectors)
+        self.store.set_meta({INDEXED_PASSAGES_META: _ids_digest(ids)})
         crash_point("index-recorded")
         report.vectors = written.vectors
         if progress:
             progress(Progress("indexing", 1, 1))
+
+    def _index_is_stale(self) -> bool:
+        """Whether the live index is missing, made with other settings, or not exactly
+        over the stored passages (e.g. after `ingest --no-index`)."""
+        record = self.generations.record()
+        if (self.generations.live_generation() is None or record.model != self.settings.model
+                or record.passage_vectors != self.settings.passage_vectors):
+            return True
+        ids, _keys = self.store.passage_keys()
+        return self.store.get_meta(INDEXED_PASSAGES_META) != _ids_digest(ids)
 
     def _dimension(self, *, embedded: bool) -> int:
         """The vectors' dimension, without loading the model when nothing was embedded."""

@@ -10,13 +10,12 @@ answering from the live index.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.embed import Embedder, shared_embedder
 from index.embedding_inputs import sentence_model
-from index.indexer import Indexer
 from index.qa.answer import Answer
 from index.qa.pipeline import Answerer
 from index.qa.sentences import SentenceVectorCache
@@ -29,6 +28,7 @@ from index.text import query_terms
 
 if TYPE_CHECKING:
     from index.fetch import FetchSettings
+    from index.indexer import Indexer
 
 __all__ = ["IngestReport", "Library", "NotIndexedError", "Progress", "ProgressCallback"]
 
@@ -53,14 +53,21 @@ class Library:
         self.store = self.backend.store
         self.cache = self.backend.cache
         self.generations = self.backend.generations
-        self.indexer = Indexer(
-            self.settings, self.store, self.cache, self.generations,  # type: ignore[arg-type]
-            embedder=self._bulk_embedder, fetch_settings=self._fetch_settings,
-        )
         self._ray_embedder: Embedder | None = None
         self._index: VectorIndex | None = None
         self._index_generation: str | None = None
         self.answerer = self._answerer()
+
+    @cached_property
+    def indexer(self) -> Indexer:
+        """The write path, built on the first write: a process that only answers
+        questions never loads the readers and cleaners of the write path."""
+        from index.indexer import Indexer
+
+        return Indexer(
+            self.settings, self.store, self.cache, self.generations,  # type: ignore[arg-type]
+            embedder=self._bulk_embedder, fetch_settings=self._fetch_settings,
+        )
 
     @property
     def embedder(self) -> Embedder:

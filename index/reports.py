@@ -36,6 +36,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    unchanged_files: int = 0  # files skipped: unchanged since they were last read
     skipped: list[tuple[str, str]] = field(default_factory=list)
     # files of an ingested folder that are not articles, by kind (".pdf", "documentation")
     not_read: Counter[str] = field(default_factory=Counter)
@@ -55,7 +56,7 @@ class IngestReport:
 
     def merge(self, other: IngestReport) -> None:
         """Add `other`'s counts to this report (`vectors`: the later index's size)."""
-        for name in ("added", "updated", "unchanged", "removed", "embedded",
+        for name in ("added", "updated", "unchanged", "removed", "unchanged_files", "embedded",
                      "embedded_sentences", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.skipped.extend(other.skipped)
@@ -69,6 +70,8 @@ class IngestReport:
     def summary(self) -> str:
         line = (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
                 f"removed {self.removed}, skipped {len(self.skipped)}")
+        if self.unchanged_files:
+            line += f"; {self.unchanged_files} unchanged files not read again"
         not_read = f"; not articles: {self.not_read_summary()}" if self.not_read else ""
         return (f"{line}{not_read}; embedded {self.embedded} passages and "
                 f"{self.embedded_sentences} sentences; {self.seconds:.1f} s")

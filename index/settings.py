@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from index.embed import (
+from index.embedder_settings import (
     BACKENDS,
     BULK_BACKENDS,
     DEFAULT_MODEL,
@@ -331,8 +331,9 @@ _EMBEDDING = (
             "`torch`.", "embedding"),
     Setting("bulk_backend", "CITEBOT_BULK_BACKEND", choice(*BULK_BACKENDS), "auto",
             "Indexing: `onnx`, `torch`, `bf16` (torch, bfloat16 matrix products) or `auto`: "
-            "`bf16` for a large job on a CPU with native bf16 (AVX512-BF16/AMX), else "
-            "`onnx`.", "embedding"),
+            "a large job runs on the backend measured fastest on this machine (a short "
+            "calibration on the first large job, cached per CPU and model in the cache "
+            "folder), a small one on `onnx`.", "embedding"),
     Setting("embed_threads", "CITEBOT_EMBED_THREADS", whole(0),
             lambda environ: available_cpus(),
             "Threads for embedding; at least 1 is used.", "embedding",
@@ -342,7 +343,8 @@ _EMBEDDING = (
             "Ray runtime here (needs `pip install -e '.[cluster]'`); questions are still "
             "embedded in-process; `ingest --ray` too.", "embedding", flag="reindex --ray"),
     Setting("cache_dir", "CITEBOT_CACHE_DIR", path(), default_cache_dir,
-            "Where the ONNX export of the model is kept.", "embedding",
+            "Where the ONNX export of the model and the bulk backend calibration are kept.",
+            "embedding",
             shown_default="`$XDG_CACHE_HOME/citebot`, else `~/.cache/citebot`"),
 )
 

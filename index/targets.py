@@ -10,8 +10,6 @@ import re
 from contextlib import suppress
 from pathlib import Path
 
-from index.fetch import FetchError, canonical_url
-
 # `scheme://…`: a web address (only http and https are ever fetched; the fetcher refuses
 # the other schemes with a clear reason rather than having them read as file names).
 _WEB_ADDRESS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -26,6 +24,8 @@ def removal_candidates(target: str) -> list[str]:
     """The origins `remove TARGET` tries, in order: TARGET as given, then for a URL its
     canonical form (the origin a fetched page is stored under), for a path its absolute
     form (the origin an ingested file is stored under)."""
+    from index.fetch import FetchError, canonical_url  # the web stack loads only for this
+
     candidates = [target]
     alternative: str | None = None
     if is_web_address(target):

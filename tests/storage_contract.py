@@ -25,6 +25,7 @@ from index.storage.interfaces import (
     IndexerStore,
     IndexGenerations,
 )
+from index.storage.records import FileState
 
 
 class ContractStore(ArticleStore, ArticleCatalog, IndexerStore, Protocol):
@@ -261,6 +262,31 @@ class StorageContract:
         store.add_source("https://example.org/feed", "feed")
         assert store.sources("path") == ["/data/a"]
         assert store.sources() == ["/data/a", "https://example.org/feed"]
+
+    def test_remembered_files_under_a_folder_are_kept_replaced_and_forgotten(
+            self, store: ContractStore) -> None:
+        with store.transaction():
+            store.remember_file(FileState("/data/a/x.txt", 10, 1_000, "h1"))
+            store.remember_file(FileState("/data/a/sub/y.json", 20, 2_000, "h2"))
+            store.remember_file(FileState("/data/ab.txt", 30, 3_000, "h3"))
+        assert store.file_states("/data/a") == {
+            "/data/a/x.txt": FileState("/data/a/x.txt", 10, 1_000, "h1"),
+            "/data/a/sub/y.json": FileState("/data/a/sub/y.json", 20, 2_000, "h2")}
+        assert set(store.file_states("/data/a/")) == {"/data/a/x.txt", "/data/a/sub/y.json"}
+        assert list(store.file_states("/data/ab.txt")) == ["/data/ab.txt"]
+        assert store.file_states("/data/a_") == {}
+
+        store.remember_file(FileState("/data/a/x.txt", 11, 1_500, "h1b"))  # replaced
+        assert store.file_states("/data/a/x.txt")["/data/a/x.txt"].size == 11
+        store.forget_files(["/data/a/x.txt", "/not/known"])
+        assert set(store.file_states("/data")) == {"/data/a/sub/y.json", "/data/ab.txt"}
+
+    def test_remembered_files_roll_back_with_their_transaction(self, store: ContractStore
+                                                               ) -> None:
+        with pytest.raises(RuntimeError), store.transaction():
+            store.remember_file(FileState("/data/x.txt", 10, 1_000, "h1"))
+            raise RuntimeError("a write failed")
+        assert store.file_states("/data") == {}
 
     # -- feeds --------------------------------------------------------------------------
 

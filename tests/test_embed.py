@@ -11,6 +11,13 @@ import numpy as np
 import pytest
 
 from index import embed
+from index.bulk_calibration import (
+    CALIBRATION_FILE,
+    CalibrationCache,
+    Measurement,
+    choose,
+    machine_key,
+)
 from index.embed import Embedder, EmbedderSettings, ModelError, shared_embedder
 from index.settings import Settings, SettingsError
 
@@ -75,18 +82,62 @@ def test_bf16_that_disagrees_with_fp32_falls_back_to_onnx(
     assert half.last_bulk_route == "onnx"
     assert "bf16 vectors differ from fp32" in (half.fallback_reason or "")
     np.testing.assert_allclose(vectors, onnx_embedder.embed(TEXTS), atol=1e-5)
-    assert half.bulk_route(10 * embed.BF16_MIN_TOKENS) == "onnx"  # checked once, not again
+    assert half.bulk_route(10 * embed.LARGE_JOB_TOKENS) == "onnx"  # checked once, not again
 
 
-def test_auto_bulk_route_by_job_size() -> None:
-    auto = Embedder()
+@pytest.fixture
+def private_cache(tmp_path: Path) -> Path:
+    """A cache folder of its own (calibrations measured here stay here) sharing the user's
+    ONNX exports, so nothing is exported again."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    exports = EmbedderSettings().cache_dir / "onnx"
+    Embedder(bulk_backend="onnx")  # the export exists from here on
+    (cache / "onnx").symlink_to(exports, target_is_directory=True)
+    return cache
+
+
+def test_auto_measures_the_bulk_backends_once_per_machine_and_model(private_cache: Path
+                                                                     ) -> None:
+    settings = EmbedderSettings(cache_dir=private_cache)
+    auto = Embedder(settings=settings)
     assert auto.bulk_backend == "auto"
-    assert auto.bulk_route(500) == "onnx"  # a small job: not worth loading torch
-    big = "bf16" if embed.cpu_has_bf16() else "onnx"
-    assert auto.bulk_route(embed.BF16_MIN_TOKENS) == big
-    assert Embedder(bulk_backend="onnx").bulk_route(10 * embed.BF16_MIN_TOKENS) == "onnx"
+    assert auto.bulk_route(500) == "onnx" and auto.calibration is None  # small: no measuring
+    route = auto.bulk_route(embed.LARGE_JOB_TOKENS, TEXTS * 40)
+    measured = auto.calibration
+    assert auto.calibrated_now and measured is not None
+    assert {"onnx", "torch"} <= set(measured)
+    assert ("bf16" in measured) == embed.cpu_has_bf16()
+    assert all(m.tokens_per_second > 0 and m.load_seconds >= 0 for m in measured.values())
+    # Every candidate is loaded now: the fastest measured wins.
+    assert route == max(measured, key=lambda r: measured[r].tokens_per_second)
+    saved = json.loads((private_cache / CALIBRATION_FILE).read_text())
+    assert list(saved) == [auto._calibration_key()] and machine_key() in next(iter(saved))
+
+    again = Embedder(settings=settings)  # a later process on this machine: no measuring
+    again.bulk_route(embed.LARGE_JOB_TOKENS)
+    assert not again.calibrated_now and again.calibration == measured
+    assert Embedder(settings=settings, bulk_backend="onnx").bulk_route(
+        10 * embed.LARGE_JOB_TOKENS) == "onnx"  # CITEBOT_BULK_BACKEND forces one
     auto.embed(TEXTS, route="onnx")  # a caller's route for a whole job wins over its size
     assert auto.last_bulk_route == "onnx"
+
+
+def test_the_choice_weighs_the_job_against_loading_a_backend() -> None:
+    measured = {"onnx": Measurement(0.0, 10_000.0), "torch": Measurement(3.0, 15_000.0)}
+    not_loaded = {"onnx": True, "torch": False}.__getitem__
+    assert choose(measured, 50_000, not_loaded) == "onnx"  # 5 s vs 3.3 + 3 s
+    assert choose(measured, 500_000, not_loaded) == "torch"  # 50 s vs 33 + 3 s
+    assert choose(measured, 50_000, lambda route: True) == "torch"
+
+
+def test_an_unreadable_calibration_is_measured_again(tmp_path: Path) -> None:
+    cache = CalibrationCache(tmp_path)
+    cache.path.write_text("{not json")
+    assert cache.get("key") is None
+    cache.put("key", {"onnx": Measurement(0.1, 100.0)})
+    assert cache.get("key") == {"onnx": Measurement(0.1, 100.0)}
+    assert cache.get("another machine") is None
 
 
 def test_bulk_progress_and_empty_input(onnx_embedder: Embedder) -> None:
@@ -181,15 +232,19 @@ def test_shared_embedder_is_loaded_once() -> None:
 
 
 def test_an_ingest_embeds_the_whole_job_on_the_route_its_size_chooses(
-        samples: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        samples: Path, data_dir: Path, private_cache: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from index.library import Library
 
-    monkeypatch.setattr(embed, "BF16_MIN_TOKENS", 1_000)  # the samples are a "large" job
+    monkeypatch.setattr(embed, "LARGE_JOB_TOKENS", 1_000)  # the samples are a "large" job
     # Slices below the bar; passages embedded too, so the job mixes both kinds of text.
-    library = Library(Settings(data_dir=data_dir, embed_slice=8, passage_vectors="embedded"))
+    library = Library(Settings(data_dir=data_dir, embed_slice=8, passage_vectors="embedded",
+                               embedding=EmbedderSettings(cache_dir=private_cache)))
     report = library.ingest([samples])
     assert report.embedded and report.embedded_sentences
-    assert library.embedder.last_bulk_route == ("bf16" if embed.cpu_has_bf16() else "onnx")
+    measured = library.embedder.calibration
+    assert measured is not None and library.embedder.last_bulk_route in measured
+    assert (private_cache / CALIBRATION_FILE).exists()
     answer = library.ask("What annual sales figure in Asia is BMW aiming for?")
     assert not answer.abstained and answer.citations
     assert "BMW" in answer.citations[0].title

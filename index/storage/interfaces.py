@@ -7,7 +7,8 @@ a question's vector).
 
 Write side, used by `index.indexer.Indexer`: `ArticleWriter` (articles with their passages,
 sentences and stories, the sources they came from, one transaction around a whole write),
-`FeedLog` (followed feeds and the items already handled), `EmbeddingInputs` (the texts
+`FeedLog` (followed feeds and the items already handled), `FileStates` (what was last
+read of each file, so an unchanged file is not read again), `EmbeddingInputs` (the texts
 to embed and the keys of their cached vectors), `IndexState` (small named values the
 store keeps, such as which vector index is live) and `IndexGenerations` (a new vector index
 written aside and made live with the store's commit). `IndexerStore` is all the store-side
@@ -28,6 +29,7 @@ import numpy as np
 
 from index.article import ArticleDraft
 from index.storage.records import (
+    FileState,
     IndexRecord,
     PassageRow,
     StoredArticle,
@@ -242,6 +244,26 @@ class FeedLog(Protocol):
         ...
 
 
+class FileStates(Protocol):
+    """What the indexer remembers of each file it read whole (size, mtime, content hash),
+    so that a reindex skips files that did not change. Written inside the write's
+    transaction, with the articles read from the file: both commit, or neither does."""
+
+    def file_states(self, prefix: str) -> dict[str, FileState]:
+        """Returns: the remembered state of every file under `prefix` (the file itself, or
+        a folder: paths starting with `prefix` + "/"), by path."""
+        ...
+
+    def remember_file(self, state: FileState) -> None:
+        """Remember (or replace) the state of the file at `state.path`."""
+        ...
+
+    def forget_files(self, paths: Iterable[str]) -> None:
+        """Forget the states of these files (unknown paths are ignored): the next reindex
+        reads them again."""
+        ...
+
+
 class EmbeddingInputs(Protocol):
     """The texts the indexer embeds, and where each vector goes."""
 
@@ -277,7 +299,8 @@ class IndexState(Protocol):
         ...
 
 
-class IndexerStore(ArticleWriter, FeedLog, EmbeddingInputs, IndexState, Protocol):
+class IndexerStore(ArticleWriter, FeedLog, FileStates, EmbeddingInputs, IndexState,
+                   Protocol):
     """Everything the indexer reads and writes in the store."""
 
 

@@ -77,3 +77,16 @@ class WrittenIndex:
     vectors: int
     dim: int
     checksum: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What a reindex remembers of a file it read whole (no problems): its size, its
+    modification time (ns since the epoch; -1 when it was too recent to trust, so the next
+    look compares the content) and the SHA-256 of its bytes. A file whose size and mtime
+    are unchanged, or whose bytes hash the same, is not read again."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: str

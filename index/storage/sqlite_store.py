@@ -29,10 +29,10 @@ from index.embedding_inputs import embed_input, sentence_inputs, text_key
 from index.embedding_inputs import sentence_model as sentence_model  # re-exported
 from index.storage.connections import PerThreadDatabase
 from index.storage.embedding_cache import EmbeddingCache
-from index.storage.records import PassageRow, StoredArticle, StoredFeed
+from index.storage.records import FileState, PassageRow, StoredArticle, StoredFeed
 from index.text import plain_words
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -112,6 +112,14 @@ _MIGRATIONS: dict[int, list[str]] = {
 }
 _MIGRATIONS[3] = []  # the embedding cache moves to its own file (index.cache)
 _MIGRATIONS[4] = []  # same-headline updates join their story (index.dedupe)
+_MIGRATIONS[5] = [  # what was read of each file, so a reindex skips unchanged ones
+    """CREATE TABLE file_states (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        content_hash TEXT NOT NULL
+    ) WITHOUT ROWID""",
+]
 
 
 def _move_embeddings_out(database: sqlite_utils.Database, data_dir: Path) -> None:
@@ -269,6 +277,27 @@ class SQLiteStore:
     def sources(self, kind: str | None = None) -> list[str]:
         sql = "SELECT path FROM sources" + (" WHERE kind=?" if kind else "") + " ORDER BY path"
         return [row[0] for row in self.db.execute(sql, [kind] if kind else [])]
+
+    # -- file states ------------------------------------------------------------------
+
+    def file_states(self, prefix: str) -> dict[str, FileState]:
+        """The remembered state of the file `prefix` or of every file under the folder."""
+        rows = self.db.execute(
+            "SELECT path, size, mtime_ns, content_hash FROM file_states "
+            "WHERE path = ? OR substr(path, 1, ?) = ?",
+            [prefix, len(prefix.rstrip("/")) + 1, prefix.rstrip("/") + "/"])
+        return {row[0]: FileState(*row) for row in rows}
+
+    def remember_file(self, state: FileState) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO file_states(path, size, mtime_ns, content_hash) "
+            "VALUES(?, ?, ?, ?)",
+            [state.path, state.size, state.mtime_ns, state.content_hash])
+
+    def forget_files(self, paths: Iterable[str]) -> None:
+        with self.transaction():
+            self.db.conn.executemany("DELETE FROM file_states WHERE path=?",
+                                     [[path] for path in paths])
 
     # -- feeds ------------------------------------------------------------------------
 
