@@ -562,8 +562,8 @@ def migrate(ctx: click.Context, to_url: str, sample: int, as_json: bool) -> None
 
     settings = Settings.from_values(_setting_values(ctx))
     target_url = database_url().read(to_url, "--to")
-    source = Library(replace(settings, database_url=None))
-    target = Library(replace(settings, database_url=target_url))
+    source = _open_library(ctx, replace(settings, database_url=None))
+    target = _open_library(ctx, replace(settings, database_url=target_url))
     try:
         with _progress_bar() as progress:
             report = copy_collection(source, target, sample=sample, progress=progress)

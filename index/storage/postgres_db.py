@@ -29,7 +29,7 @@ from psycopg_pool import ConnectionPool
 
 from index.storage.interfaces import StorageUnavailableError, StoreBusyError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 WRITE_LOCK = 0x63697465626F74  # "citebot": the advisory lock every write transaction takes
 MIGRATE_LOCK = WRITE_LOCK + 1
 TEXT_SEARCH = "citebot"  # the text search configuration: English stems, no stop words
@@ -79,6 +79,12 @@ MIGRATIONS: dict[int, list[str]] = {
             article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
             PRIMARY KEY (bucket, article_id))""",
         "CREATE INDEX story_bands_article ON story_bands(article_id)",
+    ],
+    # What a reindex remembers of each file it read whole, to skip it while unchanged.
+    2: [
+        """CREATE TABLE file_states (
+            path TEXT PRIMARY KEY, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL,
+            content_hash TEXT NOT NULL)""",
     ],
 }
 

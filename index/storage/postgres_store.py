@@ -28,7 +28,7 @@ from index.article import ArticleDraft
 from index.chunk import make_passages
 from index.embedding_inputs import embed_input, sentence_inputs, text_key
 from index.storage.postgres_db import TEXT_SEARCH, PostgresDatabase
-from index.storage.records import PassageRow, StoredArticle, StoredFeed
+from index.storage.records import FileState, PassageRow, StoredArticle, StoredFeed
 from index.text import plain_words
 
 _ARTICLE_COLUMNS = ("id, origin, url, title, outlet, author, published_at, body, story_id, "
@@ -127,6 +127,28 @@ class PostgresStore:
             for key, value in values.items():
                 self._run("INSERT INTO citebot_meta(key, value) VALUES(%s, %s) "
                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+    # -- files read whole (`FileStates`) -------------------------------------------------
+
+    def file_states(self, prefix: str) -> dict[str, FileState]:
+        folder = prefix.rstrip("/") + "/"
+        rows = self._rows("SELECT path, size, mtime_ns, content_hash FROM file_states "
+                          "WHERE path = %s OR left(path, %s) = %s",
+                          [prefix, len(folder), folder])
+        return {row[0]: FileState(*row) for row in rows}
+
+    def remember_file(self, state: FileState) -> None:
+        self._run("INSERT INTO file_states(path, size, mtime_ns, content_hash) "
+                  "VALUES(%s, %s, %s, %s) ON CONFLICT (path) DO UPDATE SET size = "
+                  "EXCLUDED.size, mtime_ns = EXCLUDED.mtime_ns, content_hash = "
+                  "EXCLUDED.content_hash",
+                  [state.path, state.size, state.mtime_ns, state.content_hash])
+
+    def forget_files(self, paths: Iterable[str]) -> None:
+        wanted = list(paths)
+        if wanted:
+            with self.transaction():
+                self._run("DELETE FROM file_states WHERE path = ANY(%s)", [wanted])
 
     # -- sources ----------------------------------------------------------------------
 
