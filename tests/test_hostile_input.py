@@ -419,12 +419,16 @@ def test_markup_and_instructions_in_an_article_are_shown_as_its_words(
         assert shown.startswith(expected.answer), "the answer is the article's words, as is"
         assert f"said: {INJECTION}" in shown and shown.count("[1]") >= 2
         assert shown.strip() != "HACKED"
-        assert "<i>organisers</i>" in shown and "Saturday & Sunday" in shown
         assert f"[1] {HOSTILE_ARTICLE['title']} · Harbour <b>Times</b> & Co · 2031-07-04" in shown
         links = [e for e in answer["entities"] if e["type"] == "text_link"]
         assert [e["url"] for e in links] == [HOSTILE_ARTICLE["url"]]
         assert entities_of(answer, "italic") == [] and entities_of(answer, "bold") == [
             "Sources"]
+
+        tags = ask(standin, ALICE, ALICE,
+                   "How many visitors did the Zorvik harbour festival draw?")
+        assert "<i>organisers</i>" in text_of(tags) and "Saturday & Sunday" in text_of(tags)
+        assert entities_of(tags, "italic") == []
 
         markdown = ask(standin, ALICE, ALICE,
                        "How long did the fireworks over Zorvik last, according to the programme?")

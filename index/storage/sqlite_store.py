@@ -113,7 +113,7 @@ _MIGRATIONS: dict[int, list[str]] = {
 _MIGRATIONS[3] = []  # the embedding cache moves to its own file (index.cache)
 _MIGRATIONS[4] = []  # same-headline updates join their story (index.dedupe)
 _MIGRATIONS[5] = [  # what was read of each file, so a reindex skips unchanged ones
-    """CREATE TABLE file_states (
+    """CREATE TABLE IF NOT EXISTS file_states (
         path TEXT PRIMARY KEY,
         size INTEGER NOT NULL,
         mtime_ns INTEGER NOT NULL,
