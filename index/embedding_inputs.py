@@ -7,7 +7,9 @@ are cached by the hash of the exact text embedded, sentence vectors in their own
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+from collections.abc import Iterator
 
 from index.chunk import split_sentences
 
@@ -31,3 +33,21 @@ def sentence_inputs(title: str, body: str) -> list[tuple[int, int, str]]:
 def text_key(text: str) -> str:
     """The embedding-cache key of an input text."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def sentence_keys_of_passages(title: str, body: str, spans: list[tuple[int, int, int]]
+                              ) -> Iterator[tuple[int, list[str]]]:
+    """(passage id, cache keys of the sentences it holds) for an article's passages given
+    as (id, start, end) in body order. The body is split once and its sentences (in order,
+    never overlapping) are matched to the passages by position: linear in the article's
+    size, however many passages it has."""
+    inputs = sentence_inputs(title, body)
+    starts = [start for start, _end, _text in inputs]
+    for passage_id, start, end in spans:
+        keys = []
+        for at in range(bisect.bisect_left(starts, start), len(inputs)):
+            _start, sentence_end, text = inputs[at]
+            if sentence_end > end:
+                break
+            keys.append(text_key(text))
+        yield passage_id, keys

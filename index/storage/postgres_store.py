@@ -15,7 +15,6 @@ tsvector, the passage's length and the collection's passage count and mean lengt
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -26,7 +25,12 @@ import numpy as np
 from index import dedupe
 from index.article import ArticleDraft
 from index.chunk import make_passages
-from index.embedding_inputs import embed_input, sentence_inputs, text_key
+from index.embedding_inputs import (
+    embed_input,
+    sentence_inputs,
+    sentence_keys_of_passages,
+    text_key,
+)
 from index.storage.postgres_db import TEXT_SEARCH, PostgresDatabase
 from index.storage.records import FileState, PassageRow, StoredArticle, StoredFeed
 from index.text import plain_words
@@ -455,16 +459,7 @@ class PostgresStore:
             spans = spans_of.get(article.id)
             if not spans:
                 continue
-            inputs = sentence_inputs(article.title, article.body)
-            starts = [start for start, _end, _text in inputs]
-            for passage_id, start, end in spans:
-                keys = []
-                for at in range(bisect.bisect_left(starts, start), len(inputs)):
-                    _start, sentence_end, text = inputs[at]
-                    if sentence_end > end:
-                        break
-                    keys.append(text_key(text))
-                yield passage_id, keys
+            yield from sentence_keys_of_passages(article.title, article.body, spans)
 
     def passage_keys(self) -> tuple[np.ndarray, list[str]]:
         rows = self._rows("SELECT id, embed_key FROM passages ORDER BY id")

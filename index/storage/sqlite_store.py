@@ -10,7 +10,6 @@ half of one.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import sqlite3
 import threading
@@ -25,7 +24,12 @@ import sqlite_utils
 from index import dedupe
 from index.article import ArticleDraft
 from index.chunk import make_passages
-from index.embedding_inputs import embed_input, sentence_inputs, text_key
+from index.embedding_inputs import (
+    embed_input,
+    sentence_inputs,
+    sentence_keys_of_passages,
+    text_key,
+)
 from index.embedding_inputs import sentence_model as sentence_model  # re-exported
 from index.storage.connections import PerThreadDatabase
 from index.storage.embedding_cache import EmbeddingCache
@@ -573,10 +577,8 @@ class SQLiteStore:
         return list(found.items())
 
     def passage_sentence_keys(self) -> Iterator[tuple[int, list[str]]]:
-        """(passage id, sentence-vector keys of the sentences it holds), article by article.
-        Each body is read and split once, and its sentences (in order, never overlapping)
-        are matched to its passages by position: linear in the size of the article, however
-        many passages it has."""
+        """(passage id, sentence-vector keys of the sentences it holds), article by article
+        (`sentence_keys_of_passages`)."""
         articles = self.db.execute("SELECT id, title, body FROM articles ORDER BY id")
         for article_id, title, body in articles:
             spans = self.db.execute(
@@ -584,16 +586,7 @@ class SQLiteStore:
                 [article_id]).fetchall()
             if not spans:
                 continue
-            inputs = sentence_inputs(title, body)
-            starts = [start for start, _end, _text in inputs]
-            for passage_id, start, end in spans:
-                keys = []
-                for at in range(bisect.bisect_left(starts, start), len(inputs)):
-                    _start, sentence_end, text = inputs[at]
-                    if sentence_end > end:
-                        break
-                    keys.append(text_key(text))
-                yield passage_id, keys
+            yield from sentence_keys_of_passages(title, body, spans)
 
     def passage_keys(self) -> tuple[np.ndarray, list[str]]:
         """Every passage id (ascending) with the cache key of its vector."""
