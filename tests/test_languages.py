@@ -22,6 +22,7 @@ from index.language import (
     unsupported_language_message,
 )
 from index.library import Library
+from index.qa.question import Question
 from index.settings import Settings, SettingsError
 from tests.conftest import SAMPLES
 from tests.telegram_standin import TelegramStandin, telegram_standin_fixture  # noqa: F401
@@ -127,6 +128,16 @@ def test_the_cli_declines_and_says_why(cli: Callable[..., Result], collection: P
     assert "anglais" in plain.stdout
     stats = cli("stats")
     assert "en 11, fr 1" in stats.stdout
+
+
+def test_the_english_wording_rules_step_aside_for_another_language() -> None:
+    text = "Who was named the latest head of the harbour council in 2025?"
+    english = Question.of(text)
+    assert english.kind is not None and english.wants_recent and english.roles
+    other = Question.of(text, english=False)
+    assert (other.kind, other.wants_recent, other.roles, other.counted, other.preposition) == (
+        None, False, frozenset(), None, None)
+    assert other.terms == english.terms and other.years == english.years == ["2025"]
 
 
 def test_the_setting_is_checked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -123,7 +123,8 @@ class Answerer:
         index = self._live_index()
         clock.lap("index")
         with self.store.snapshot():  # one state of the store for the whole question
-            answer = self._answer(text, index, DateRange(since, until), clock)
+            answer = self._answer(text, index, DateRange(since, until), clock,
+                                  english=language in (None, "en"))
         answer.language = language
         if read and self.reader is not None and not answer.abstained:
             answer = self.reader.read(answer, on_sentence)
@@ -137,11 +138,11 @@ class Answerer:
         with self.store.snapshot():
             return self._candidates(text, index, DateRange(since, until), _Stopwatch())
 
-    def _candidates(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch
-                    ) -> CandidateRows:
+    def _candidates(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch,
+                    *, english: bool = True) -> CandidateRows:
         """The stages up to the feature rows: question, embed, retrieve, stories."""
         tuning = self.tuning
-        question = Question.of(text)
+        question = Question.of(text, english=english)
         clock.lap("question")
 
         query_vector = self._encoder().embed_query(text)
@@ -153,7 +154,7 @@ class Answerer:
         misspelled = corrections(question.terms, {h.article.id: h.article for h in hits}.values(),
                                  self.store.has_term)
         if misspelled:  # read the question again as the collection spells its words
-            question = Question.of(corrected(text, misspelled))
+            question = Question.of(corrected(text, misspelled), english=english)
         term_weights = self.term_weights.of(question)
         found = candidate_stories(hits, question, query_vector, tuning, self.sentence_vectors,
                                   term_weights=term_weights, store=self.store, dates=dates)
@@ -162,10 +163,10 @@ class Answerer:
         clock.lap("stories")
         return rows
 
-    def _answer(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch
-                ) -> Answer:
+    def _answer(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch,
+                *, english: bool = True) -> Answer:
         """The stages, in order."""
-        rows = self._candidates(text, index, dates, clock)
+        rows = self._candidates(text, index, dates, clock, english=english)
         decision = decide(rows, self.model.probabilities(rows.matrix), self.model, self.tuning)
         clock.lap("abstain")  # the model's decision: decline, or the sentences to quote
 

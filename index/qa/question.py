@@ -216,8 +216,18 @@ class Question:
     specific: list[str]  # its names and figures, as terms (`specific_terms`)
 
     @classmethod
-    def of(cls, text: str) -> Question:
+    def of(cls, text: str, *, english: bool = True) -> Question:
+        """The question read once. Not `english` (a multilingual model reading another
+        language): the English wording rules — the kind of fact asked for, the counted noun,
+        the role, the leading preposition, "latest", "who succeeded" — step aside, and the
+        question is answered on its words, names, years and the model's similarity."""
         terms = query_terms(text)
+        if not english:
+            return cls(
+                text=text, terms=terms, names=names_in(text), years=years_in(text),
+                kind=None, asked=asked_words(text), counted=None, roles=frozenset(),
+                preposition=None, wants_recent=False, wants_successor=False,
+                specific=specific_terms(text, terms))
         return cls(
             text=text, terms=terms, names=names_in(text), years=years_in(text),
             kind=expected_answer_kind(text), asked=asked_words(text),
