@@ -19,7 +19,6 @@ from index.embedding_inputs import sentence_model
 from index.qa.answer import Answer
 from index.qa.pipeline import Answerer
 from index.qa.sentences import SentenceVectorCache
-from index.reader.stage import LlmReader, SentenceListener
 from index.reports import IngestReport, Progress, ProgressCallback
 from index.settings import Settings, SettingsError
 from index.storage import StoredArticle, StoredFeed, VectorIndex
@@ -29,6 +28,7 @@ from index.text import query_terms
 if TYPE_CHECKING:
     from index.fetch import FetchSettings
     from index.indexer import Indexer
+    from index.reader.stage import SentenceListener
 
 __all__ = ["IngestReport", "Library", "NotIndexedError", "Progress", "ProgressCallback"]
 
@@ -189,8 +189,11 @@ class Library:
         tuning = self.settings.tuning
         sentence_vectors = SentenceVectorCache(self.cache, sentence_model(self.settings.model),
                                                tuning.sentence_cache_articles)
-        reader = (LlmReader(self.settings.llm, self.store, lambda: self.embedder.embed)
-                  if self.settings.llm.configured else None)
+        reader = None
+        if self.settings.llm.configured:  # the reader's modules load only when it is used
+            from index.reader.stage import LlmReader
+
+            reader = LlmReader(self.settings.llm, self.store, lambda: self.embedder.embed)
         return Answerer(self.store, self.live_index, partial(shared_embedder, self.settings.model,
                                                             self.settings.embedding),
                         sentence_vectors, tuning, reader=reader,
@@ -210,7 +213,8 @@ class Library:
     def reader_stats(self) -> dict[str, object] | None:
         """What the LLM reader did in this process (None when it is not configured)."""
         reader = self.answerer.reader
-        return reader.stats.to_dict() if isinstance(reader, LlmReader) else None
+        stats = getattr(reader, "stats", None)
+        return stats.to_dict() if stats is not None else None
 
     # -- browsing -----------------------------------------------------------------------
 
