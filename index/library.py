@@ -200,15 +200,17 @@ class Library:
                         languages=self.settings.model_languages)
 
     def ask(self, question: str, *, since: str | None = None, until: str | None = None,
-            llm: bool | None = None, on_sentence: SentenceListener | None = None) -> Answer:
+            llm: bool | None = None, on_sentence: SentenceListener | None = None,
+            earlier: str | None = None) -> Answer:
         """A short answer with numbered citations, or an abstention (`Answerer.ask`). With
         `llm` (default: the `CITEBOT_LLM` setting) the LLM reader rewrites it, handing each
-        verified sentence to `on_sentence` as it comes (docs/llm-reader.md)."""
+        verified sentence to `on_sentence` as it comes (docs/llm-reader.md). `earlier`: the
+        question this one follows up (a reply to an answer)."""
         read = self.settings.llm.enabled if llm is None else llm
         if read and self.answerer.reader is None:
             raise SettingsError("the LLM reader needs CITEBOT_LLM_URL and CITEBOT_LLM_MODEL")
         return self.answerer.ask(question, since=since, until=until, read=read,
-                                 on_sentence=on_sentence)
+                                 on_sentence=on_sentence, earlier=earlier)
 
     def reader_stats(self) -> dict[str, object] | None:
         """What the LLM reader did in this process (None when it is not configured)."""

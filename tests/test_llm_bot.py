@@ -120,3 +120,25 @@ def test_a_429_from_telegram_on_an_edit_is_waited_out(
             ALICE, lambda m: m["message_id"] == first["message_id"] and bool(buttons(m)),
             timeout=WAIT)
         assert "95,000" in text_of(final) and "Sources" in text_of(final)
+
+
+def test_a_follow_up_reaches_the_model_with_the_question_it_follows(
+    standin: TelegramStandin, reading_library: Library, model: LlmStandin, store: Path
+) -> None:
+    model.say(FIRST + SECOND)
+    follow_up = "and how many did it sell there last year?"
+    with running_bot(make_config(standin, progress_interval=0.2), reading_library):
+        first = ask(standin, ALICE, ALICE, QUESTION)
+        standin.wait_for_message(
+            ALICE, lambda m: m["message_id"] == first["message_id"] and bool(buttons(m)),
+            timeout=WAIT)
+        reply = ask(standin, ALICE, ALICE, follow_up, reply_to_message_id=first["message_id"])
+        final = standin.wait_for_message(
+            ALICE, lambda m: m["message_id"] == reply["message_id"] and bool(buttons(m)),
+            timeout=WAIT)
+        assert "95,000" in text_of(final)
+    asked = model.requests[-1]["messages"][-1]["content"]
+    assert f"Earlier in the conversation: {QUESTION}" in asked
+    assert asked.rstrip().splitlines()[-3] == f"Question: {follow_up}"
+    answer, _citations = logged_answer(store, ALICE, reply["message_id"])
+    assert answer.question == f"{QUESTION} {follow_up}"  # what was searched, for a next reply

@@ -95,25 +95,26 @@ async def answer_question(update: Update, context: CitebotContext, question: str
     question, note = truncate_question(question, limit)
     note = " ".join(n for n in (render.render_date_note(dates.since, dates.until), note)
                     if n) or None
-    if follow_up_of is not None:
-        question = follow_up_question(follow_up_of.question, question, limit)
+    # A reply to an answer follows up its question: both are searched together (the most
+    # recent `limit` characters of the earlier one).
+    earlier = follow_up_of.question[-limit:].lstrip() if follow_up_of is not None else None
     if context.library.settings.llm.enabled:
         # Verified sentences appear as they come (bot/handlers/streaming.py); the streamed
         # message exists before its answer is logged, so replies to it wait for the link.
         stream = StreamedAnswer(context, chat.id, message.message_id,
                                 context.config.progress_interval)
         async with context.in_flight.sending(chat.id):
-            answer = await _ask(update, context, question, dates, stream)
+            answer = await _ask(update, context, question, dates, stream, earlier)
             if answer is not None:
-                answer_id = _record(update, context, question, answer)
+                answer_id = _record(update, context, answer)
                 sent = await stream.finish(render.render_answer(answer, note=note),
                                            render.answer_keyboard(answer_id, answer.citations))
                 context.chatlog.link_messages(answer_id, chat.id, [m.message_id for m in sent])
         return
-    answer = await _ask(update, context, question, dates, None)
+    answer = await _ask(update, context, question, dates, None, earlier)
     if answer is None:
         return
-    answer_id = _record(update, context, question, answer)
+    answer_id = _record(update, context, answer)
     await send_answer_parts(
         context, chat.id, answer_id, render.render_answer(answer, note=note),
         reply_to=message.message_id,
@@ -122,7 +123,7 @@ async def answer_question(update: Update, context: CitebotContext, question: str
 
 
 async def _ask(update: Update, context: CitebotContext, question: str, dates: DateRange,
-               stream: StreamedAnswer | None) -> Answer | None:
+               stream: StreamedAnswer | None, earlier: str | None) -> Answer | None:
     """The Library's answer (in a worker thread, "typing…" meanwhile), or None after
     telling the user why there is none."""
     chat = update.effective_chat
@@ -131,7 +132,7 @@ async def _ask(update: Update, context: CitebotContext, question: str, dates: Da
         try:
             return await asyncio.to_thread(
                 context.library.ask, question, since=dates.since, until=dates.until,
-                on_sentence=stream.on_sentence if stream else None)
+                on_sentence=stream.on_sentence if stream else None, earlier=earlier)
         except NotIndexedError:
             await reply(update, context, render.NOT_INDEXED)
         except StorageUnavailableError as error:
@@ -140,11 +141,12 @@ async def _ask(update: Update, context: CitebotContext, question: str, dates: Da
     return None
 
 
-def _record(update: Update, context: CitebotContext, question: str, answer: Answer) -> int:
-    """Log the answer in the chat log (with the index generation it came from); its id."""
+def _record(update: Update, context: CitebotContext, answer: Answer) -> int:
+    """Log the answer in the chat log with the question searched (a follow-up with its
+    earlier question) and the index generation it came from; its id."""
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None
-    return context.chatlog.record_answer(chat.id, user.id if user else None, question,
+    return context.chatlog.record_answer(chat.id, user.id if user else None, answer.question,
                                          answer, context.library.index_generation())
 
 
@@ -154,13 +156,6 @@ def truncate_question(question: str, limit: int) -> tuple[str, str | None]:
     if len(question) <= limit:
         return question, None
     return question[:limit], render.render_truncation_note(limit)
-
-
-def follow_up_question(previous: str, follow_up: str, limit: int) -> str:
-    """The question used for retrieval when someone replies to an answer: the earlier
-    question plus the follow-up (the most recent `limit` characters)."""
-    combined = f"{previous.strip()} {follow_up.strip()}"
-    return combined[-limit:].lstrip() if len(combined) > limit else combined
 
 
 async def within_rate_limit(update: Update, context: CitebotContext) -> bool:

@@ -49,8 +49,8 @@ class AnswerReader(Protocol):
     may rewrite the answer from the same retrieved passages, calling `on_sentence` with each
     sentence it is sure of as it goes."""
 
-    def read(self, answer: Answer, on_sentence: Callable[[str], None] | None = None
-             ) -> Answer: ...
+    def read(self, answer: Answer, on_sentence: Callable[[str], None] | None = None, *,
+             question: str | None = None, earlier: str | None = None) -> Answer: ...
 
 
 class _Stopwatch:
@@ -106,10 +106,13 @@ class Answerer:
         self._index_lock = threading.Lock()
 
     def ask(self, text: str, *, since: str | None = None, until: str | None = None,
-            read: bool = False, on_sentence: Callable[[str], None] | None = None) -> Answer:
+            read: bool = False, on_sentence: Callable[[str], None] | None = None,
+            earlier: str | None = None) -> Answer:
         """A short answer with numbered citations, or an abstention; `since`/`until` limit
         the articles to those published between them (ISO dates, both included). With
-        `read`, the reader (if any) rewrites an answer that was not an abstention."""
+        `read`, the reader (if any) rewrites an answer that was not an abstention.
+        `earlier`: the question `text` follows up ("and nvidia?" after a question on
+        Huawei); both are searched together, and the reader is told which is which."""
         clock = _Stopwatch()
         language = question_language(text)
         clock.lap("language")
@@ -122,12 +125,13 @@ class Answerer:
                 declined_because="language")
         index = self._live_index()
         clock.lap("index")
+        searched = f"{earlier.strip()} {text.strip()}" if earlier else text
         with self.store.snapshot():  # one state of the store for the whole question
-            answer = self._answer(text, index, DateRange(since, until), clock,
+            answer = self._answer(searched, index, DateRange(since, until), clock,
                                   english=language in (None, "en"))
         answer.language = language
         if read and self.reader is not None and not answer.abstained:
-            answer = self.reader.read(answer, on_sentence)
+            answer = self.reader.read(answer, on_sentence, question=text, earlier=earlier)
         return answer
 
     def candidates(self, text: str, *, since: str | None = None, until: str | None = None

@@ -55,14 +55,18 @@ class LlmReader:
         self.stats = stats or ReaderStats()
         self._stream = stream
 
-    def read(self, answer: Answer, on_sentence: SentenceListener | None = None) -> Answer:
-        """The answer in the model's words, or `answer` itself with the reason recorded."""
+    def read(self, answer: Answer, on_sentence: SentenceListener | None = None, *,
+             question: str | None = None, earlier: str | None = None) -> Answer:
+        """The answer in the model's words, or `answer` itself with the reason recorded.
+        `question`: what the user asked (default: the question searched); `earlier`: the
+        question it follows up, given to the model as the conversation so far."""
         started = time.perf_counter()
         passages = self.passages(answer)
         outcome = ReaderOutcome(used="extractive")
         kept: list[tuple[GeneratedSentence, Verdict]] = []
         if passages:
-            self._run(answer.question, passages, kept, outcome, on_sentence)
+            self._run(question or answer.question, passages, kept, outcome, on_sentence,
+                      earlier)
         else:
             outcome.cause = "no passages"
         if kept:
@@ -97,9 +101,9 @@ class LlmReader:
 
     def _run(self, question: str, passages: list[SupportPassage],
              kept: list[tuple[GeneratedSentence, Verdict]], outcome: ReaderOutcome,
-             on_sentence: SentenceListener | None) -> None:
+             on_sentence: SentenceListener | None, earlier: str | None = None) -> None:
         chat = messages(question, [PromptPassage(p.n, p.article.title, p.article.published_at,
-                                                 p.text) for p in passages])
+                                                 p.text) for p in passages], context=earlier)
         verifier = Verifier(self._embed())
         cutter = SentenceCutter()
         seen: set[str] = set()
