@@ -31,7 +31,6 @@ QUOTE_CONTEXT_CHARS = 220
 BUTTON_TITLE_CHARS = 40
 BUTTON_MIN_HEADLINE_CHARS = 12
 
-NOT_FOUND = "I couldn't find that in the articles I have."
 NOT_INDEXED = (
     "I have no articles indexed yet, so I can't answer questions. "
     "An admin can add some with /add."
@@ -130,8 +129,7 @@ def answer_html(answer: Answer, *, note: str | None = None) -> str:
     blocks = []
     if note:
         blocks.append(f"<i>{escape(note)}</i>")
-    said = answer.answer if not answer.abstained or answer.declined_because else NOT_FOUND
-    blocks.append(escape(said))
+    blocks.append(escape(answer.answer))  # an abstention says why (`index.qa.answer`)
     if answer.citations and not answer.abstained:
         lines = [source_line(c) for c in answer.citations]
         blocks.append("<b>Sources</b>\n" + "\n".join(lines))
