@@ -25,6 +25,14 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS embeddings (
 ) WITHOUT ROWID"""
 
 
+def rows_of_keys(keys: list[str]) -> dict[str, list[int]]:
+    """Each distinct key with the rows of `keys` it fills (a text may recur)."""
+    rows_of: dict[str, list[int]] = {}
+    for row, key in enumerate(keys):
+        rows_of.setdefault(key, []).append(row)
+    return rows_of
+
+
 class EmbeddingCache:
     """Cached vectors; one connection per thread, WAL mode."""
 
@@ -80,9 +88,7 @@ class EmbeddingCache:
     def fill(self, model: str, keys: list[str], dim: int) -> np.ndarray:
         """A matrix with the cached vector of each key, row for row (zeros if missing)."""
         matrix = np.zeros((len(keys), dim), dtype=np.float32)
-        rows_of: dict[str, list[int]] = {}
-        for row, key in enumerate(keys):
-            rows_of.setdefault(key, []).append(row)
+        rows_of = rows_of_keys(keys)
         if len(rows_of) > 50_000:  # large collections: one pass over the model's vectors
             for key, blob in self.db.execute(
                     "SELECT key, vector FROM embeddings WHERE model=?", [model]):

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from index.storage.embedding_cache import rows_of_keys
 from index.storage.faiss_index import IndexFileError
 from index.storage.postgres_db import PostgresDatabase
 from index.storage.postgres_store import PostgresStore
@@ -213,9 +214,7 @@ class PostgresEmbeddingCache:
 
     def fill(self, model: str, keys: list[str], dim: int) -> np.ndarray:
         matrix = np.zeros((len(keys), dim), dtype=np.float32)
-        rows_of: dict[str, list[int]] = {}
-        for row, key in enumerate(keys):
-            rows_of.setdefault(key, []).append(row)
+        rows_of = rows_of_keys(keys)
         for key, vector in self.get(model, rows_of).items():
             matrix[rows_of[key]] = vector
         return matrix
