@@ -25,12 +25,12 @@ accuracy. The database functions run inside the caller's transaction.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-import sqlite_utils
 
 from index.text import plain_words
 
@@ -130,7 +130,7 @@ def lsh_buckets(signature: np.ndarray) -> tuple[int, ...]:
 # --- in the store ------------------------------------------------------------------------
 
 
-def story_of_near_duplicate(db: sqlite_utils.Database, fingerprint: Fingerprint, *,
+def story_of_near_duplicate(db: sqlite3.Connection, fingerprint: Fingerprint, *,
                             exclude: Collection[int] = ()) -> int | None:
     """The story of the stored article (not in `exclude`) most similar to `fingerprint`, if
     one is a near-duplicate of it."""
@@ -147,15 +147,15 @@ def story_of_near_duplicate(db: sqlite_utils.Database, fingerprint: Fingerprint,
     return best[1] if best else None
 
 
-def remember(db: sqlite_utils.Database, article_id: int, fingerprint: Fingerprint) -> None:
+def remember(db: sqlite3.Connection, article_id: int, fingerprint: Fingerprint) -> None:
     """Make a stored article findable as a near-duplicate (its rows go with the article)."""
-    db.conn.executemany(
+    db.executemany(
         "INSERT OR IGNORE INTO story_bands(bucket, article_id) VALUES(?, ?)",
         [(bucket, article_id) for bucket in fingerprint.buckets],
     )
 
 
-def regroup(db: sqlite_utils.Database, article_ids: list[int]) -> None:
+def regroup(db: sqlite3.Connection, article_ids: list[int]) -> None:
     """Find new stories for the members of a story whose first article was deleted: in id
     order, each joins the story of its closest near-duplicate among the other articles
     (those still waiting to be regrouped left out), else heads a story of its own. A member
@@ -172,7 +172,7 @@ def regroup(db: sqlite_utils.Database, article_ids: list[int]) -> None:
                    [article_id if story is None else story, article_id])
 
 
-def backfill(db: sqlite_utils.Database) -> int:
+def backfill(db: sqlite3.Connection) -> int:
     """Fingerprint articles stored before near-duplicate detection existed, in id order;
     an article that is a story of its own joins the story of an earlier near-duplicate.
     Returns how many articles joined a story."""
@@ -191,7 +191,7 @@ def backfill(db: sqlite_utils.Database) -> int:
     return joined
 
 
-def _stories_and_bodies(db: sqlite_utils.Database, ids: list[int]
+def _stories_and_bodies(db: sqlite3.Connection, ids: list[int]
                         ) -> list[tuple[int, str, str]]:
     """(story id, title, body) of the articles `ids`, in id order."""
     if not ids:
@@ -201,7 +201,7 @@ def _stories_and_bodies(db: sqlite_utils.Database, ids: list[int]
         "ORDER BY id", ids).fetchall()
 
 
-def join_updated_versions(db: sqlite_utils.Database) -> int:
+def join_updated_versions(db: sqlite3.Connection) -> int:
     """Schema 4: an article stored before the same-headline rule that heads a story of its
     own, and is by that rule one story with an earlier article, joins that article's story.
     Returns how many joined."""
@@ -230,6 +230,6 @@ def join_updated_versions(db: sqlite_utils.Database) -> int:
     return joined
 
 
-def _is_alone(db: sqlite_utils.Database, article_id: int) -> bool:
+def _is_alone(db: sqlite3.Connection, article_id: int) -> bool:
     return db.execute("SELECT COUNT(*) FROM articles WHERE story_id=?",
                       [article_id]).fetchone()[0] == 1

@@ -8,6 +8,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+from index.embed import _installed_versions
+from index.storage.sqlite_store import SQLiteStore
 
 MODEL_LIBRARIES = ("torch", "sentence_transformers", "transformers")
 WRITE_PATH_LIBRARIES = ("trafilatura", "httpx", "feedparser", "datasketch", "scipy",
@@ -31,3 +35,27 @@ def test_importing_the_cli_loads_no_heavy_library() -> None:
 def test_the_read_path_loads_neither_torch_nor_the_write_path() -> None:
     assert _loaded_after("import index.library", (*MODEL_LIBRARIES,
                                                   *WRITE_PATH_LIBRARIES)) == []
+
+
+def test_opening_a_store_and_the_encoder_skips_sqlite_utils_and_package_metadata(
+        tmp_path: Path) -> None:
+    """sqlite-utils (~70 ms to import) is loaded only to create or migrate a store, and the
+    cached ONNX export is found without importlib.metadata (~30 ms)."""
+    SQLiteStore(tmp_path).close()  # created (and migrated) here, in this process
+    opened = (f"from index.storage.sqlite_store import SQLiteStore; "
+              f"SQLiteStore(__import__('pathlib').Path({str(tmp_path)!r})).close(); "
+              f"from index.embed import shared_embedder; shared_embedder()")
+    assert _loaded_after(opened, ("sqlite_utils", "importlib.metadata", "torch")) == []
+
+
+def test_the_export_key_reads_the_versions_importlib_metadata_reads() -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    packages = ("onnxruntime", "numpy", "sqlite-utils", "no-such-package-here")
+    expected = {}
+    for package in packages:
+        try:
+            expected[package] = version(package)
+        except PackageNotFoundError:
+            expected[package] = "none"
+    assert _installed_versions(packages) == expected

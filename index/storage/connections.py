@@ -10,8 +10,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # Reads go through a memory map of up to this much of the file instead of read() calls:
 # answering a question reads a few hundred scattered rows (sentence vectors, passages), and
@@ -20,7 +22,13 @@ import sqlite_utils
 MMAP_BYTES = 1 << 30
 
 class PerThreadDatabase:
-    """`database` gives this thread's sqlite-utils Database for `path`; `close` closes all."""
+    """`connection` gives this thread's sqlite3 connection to `path`, `database` the same
+    connection wrapped in a sqlite-utils Database (for its table API); `close` closes all.
+
+    Statements go straight to the connection (sqlite-utils' `execute` is the same call):
+    importing sqlite-utils costs about 70 ms, which a `citebot ask` does not pay unless
+    the store has to be created or migrated.
+    """
 
     def __init__(self, path: Path, *, foreign_keys: bool = False) -> None:
         self.path = path
@@ -30,9 +38,9 @@ class PerThreadDatabase:
         self._lock = threading.Lock()
 
     @property
-    def database(self) -> sqlite_utils.Database:
-        database = getattr(self._local, "db", None)
-        if database is None:
+    def connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
             connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False,
                                          isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
@@ -41,12 +49,21 @@ class PerThreadDatabase:
             connection.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             if self._foreign_keys:
                 connection.execute("PRAGMA foreign_keys=ON")
-            # No sqlite-utils plugins are used; looking for them scans every installed
-            # package's entry points (~0.1 s of each process's start).
-            database = sqlite_utils.Database(connection, execute_plugins=False)
-            self._local.db = database
+            self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)
+        return connection
+
+    @property
+    def database(self) -> sqlite_utils.Database:
+        database = getattr(self._local, "db", None)
+        if database is None:
+            import sqlite_utils
+
+            # No sqlite-utils plugins are used; looking for them scans every installed
+            # package's entry points (~0.1 s).
+            database = sqlite_utils.Database(self.connection, execute_plugins=False)
+            self._local.db = database
         return database
 
     def close(self) -> None:

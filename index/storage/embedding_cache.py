@@ -9,11 +9,11 @@ are never wrong, only unused; `prune` drops those no passage or sentence needs a
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import sqlite_utils
 
 from index.storage.connections import PerThreadDatabase
 
@@ -45,9 +45,9 @@ class EmbeddingCache:
         self.db.execute(_SCHEMA)
 
     @property
-    def db(self) -> sqlite_utils.Database:
-        """This thread's connection (see `index.connections`)."""
-        return self._connections.database
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (see `index.storage.connections`)."""
+        return self._connections.connection
 
     def close(self) -> None:
         self._connections.close()
@@ -61,7 +61,7 @@ class EmbeddingCache:
         """Store vectors (one commit)."""
         rows = [(model, key, vectors[i].astype(np.float32).tobytes())
                 for i, key in enumerate(keys)]
-        connection = self.db.conn
+        connection = self.db
         connection.execute("BEGIN IMMEDIATE")
         try:
             connection.executemany(
@@ -103,7 +103,7 @@ class EmbeddingCache:
         """Drop vectors of `model` whose key is not in `live_keys`."""
         stale = [key for key in self.keys(model) if key not in live_keys]
         if stale:
-            connection = self.db.conn
+            connection = self.db
             connection.execute("BEGIN IMMEDIATE")
             connection.executemany("DELETE FROM embeddings WHERE model=? AND key=?",
                                    [(model, key) for key in stale])

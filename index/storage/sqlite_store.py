@@ -1,8 +1,9 @@
 """The SQLite store: articles, passages, the embedding cache, sources, followed feeds and
 index state.
 
-One file (`citebot.sqlite`) under the data directory, opened through sqlite-utils, in WAL
-mode so readers keep reading while a writer works. The schema is created and migrated by
+One file (`citebot.sqlite`) under the data directory, in WAL mode so readers keep reading
+while a writer works; statements go to this thread's sqlite3 connection, and the data steps
+of migrations get it wrapped in a sqlite-utils Database. The schema is created and migrated by
 code (`SCHEMA_VERSION`, `_MIGRATIONS`). Every change to an article and its passages happens
 in one transaction, so a killed process leaves either the old or the new article, never
 half of one.
@@ -17,9 +18,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sqlite_utils
 
 from index import dedupe
 from index.article import ArticleDraft
@@ -35,6 +36,9 @@ from index.storage.connections import PerThreadDatabase
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.records import FileState, PassageRow, StoredArticle, StoredFeed
 from index.text import plain_words
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 SCHEMA_VERSION = 5
 
@@ -132,7 +136,7 @@ def _move_embeddings_out(database: sqlite_utils.Database, data_dir: Path) -> Non
     try:
         rows = database.execute("SELECT model, key, vector FROM embeddings")
         while batch := rows.fetchmany(5000):
-            connection = cache.db.conn
+            connection = cache.db
             connection.execute("BEGIN IMMEDIATE")
             connection.executemany(
                 "INSERT OR REPLACE INTO embeddings(model, key, vector) VALUES(?, ?, ?)", batch)
@@ -145,9 +149,9 @@ def _move_embeddings_out(database: sqlite_utils.Database, data_dir: Path) -> Non
 # Data steps run in a migration's transaction, after its statements.
 _MIGRATION_STEPS: dict[int, Callable[[sqlite_utils.Database, Path], object]] = {
     # fingerprint existing articles; group their near-duplicates
-    2: lambda database, _data_dir: dedupe.backfill(database),
+    2: lambda database, _data_dir: dedupe.backfill(database.conn),
     3: _move_embeddings_out,
-    4: lambda database, _data_dir: dedupe.join_updated_versions(database),
+    4: lambda database, _data_dir: dedupe.join_updated_versions(database.conn),
 }
 
 
@@ -182,9 +186,9 @@ class SQLiteStore:
         self._migrate()
 
     @property
-    def db(self) -> sqlite_utils.Database:
-        """This thread's connection (see `index.connections`)."""
-        return self._connections.database
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (see `index.storage.connections`)."""
+        return self._connections.connection
 
     # -- schema -----------------------------------------------------------------------
 
@@ -199,11 +203,12 @@ class SQLiteStore:
                 for statement in _MIGRATIONS[target]:
                     self.db.execute(statement)
                 if target in _MIGRATION_STEPS:
-                    _MIGRATION_STEPS[target](self.db, self.path.parent)
+                    _MIGRATION_STEPS[target](self._connections.database, self.path.parent)
                 self._set_meta_unlocked("schema_version", str(target))
 
     def _schema_version(self) -> int:
-        if not self.db["meta"].exists():
+        if not self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
             return 0
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         return int(row[0]) if row else 0
@@ -214,7 +219,7 @@ class SQLiteStore:
         an open transaction of this thread it nests as a savepoint, so a whole ingest or
         reindex can be made one transaction around steps that are transactions of their own.
         """
-        connection = self.db.conn
+        connection = self.db
         if connection.in_transaction:
             name = f"nested_{id(connection)}_{threading.get_ident()}"
             connection.execute(f"SAVEPOINT {name}")
@@ -239,7 +244,7 @@ class SQLiteStore:
         """Reads that see one committed state of the store, whatever a writer commits
         meanwhile (a read transaction; WAL lets the writer go on). Inside a transaction of
         this thread it adds nothing."""
-        connection = self.db.conn
+        connection = self.db
         if connection.in_transaction:
             yield
             return
@@ -300,7 +305,7 @@ class SQLiteStore:
 
     def forget_files(self, paths: Iterable[str]) -> None:
         with self.transaction():
-            self.db.conn.executemany("DELETE FROM file_states WHERE path=?",
+            self.db.executemany("DELETE FROM file_states WHERE path=?",
                                      [[path] for path in paths])
 
     # -- feeds ------------------------------------------------------------------------
