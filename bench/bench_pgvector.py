@@ -20,10 +20,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scale import exact_top
+from machine import cpu_info, describe
 from synthetic import DIM, clustered
 
 from index.storage.postgres_store import PostgresStore
-from index.storage.postgres_vectors import PgVectorGenerations
+from index.storage.postgres_vectors import PgVectorGenerations, hnsw_build_memory_mb
 
 
 def main() -> None:
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--vectors", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
+    print(describe(), flush=True)
     model = clustered(args.vectors)
     data = np.concatenate(list(model.chunks()))
     queries = model.queries(args.queries)
@@ -57,6 +59,8 @@ def main() -> None:
         "search_p95_ms": round(float(np.percentile(millis, 95)), 2),
         "recall_at_10": round(float(np.mean(recall)), 4),
         "table_and_index_mb": round(generations.live_bytes() / 2**20, 1),
+        "hnsw_build_memory_mb": hnsw_build_memory_mb(len(data), DIM),
+        "cpu": cpu_info(),
     }, indent=2))
     store.close()
 
