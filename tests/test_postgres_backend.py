@@ -1,8 +1,8 @@
 """The PostgreSQL backend end to end, on a real server (tests/postgres_server.py): the
 CLI ingesting the samples into PostgreSQL and answering with citations, `citebot migrate`
 from an embedded collection, the write lock between processes' writers, and the failures a
-user meets — a wrong address, no pgvector, another schema version, a lost connection —
-each one clear line, with nothing committed lost."""
+user meets — a wrong address, no pgvector, another schema version, a lost connection
+(mid-question and mid-ingest) — each one clear line, with nothing committed lost."""
 
 from __future__ import annotations
 
@@ -223,3 +223,61 @@ def test_one_process_per_period_gets_the_scheduled_refresh(database_url: str,
     finally:
         first.close()
         second.close()
+
+
+def test_the_database_going_away_mid_ingest_loses_nothing_and_answers_go_on(
+    database_url: str, postgres_server: PostgresServer, samples: Path, tmp_path: Path
+) -> None:
+    """The server drops every connection while an ingest holds the write lock: the ingest
+    stops with one line (exit 2), the collection is what was committed before, questions
+    are answered from it, and the same ingest run again succeeds."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from index.storage.postgres_db import WRITE_LOCK
+    from tests.conftest import BBC
+
+    if not BBC.is_dir():
+        pytest.skip("../shared/corpora/bbc is missing")
+    assert citebot("--database-url", database_url, "ingest", str(samples)).exit_code == 0
+    before = json.loads(citebot("--database-url", database_url, "stats", "--json").stdout)
+    more = tmp_path / "more"
+    more.mkdir()
+    for path in sorted((BBC / "tech").glob("*.txt"))[:40]:
+        shutil.copy(path, more / path.name)
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--database-url", database_url, "ingest", str(more)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        cwd=Path(__file__).resolve().parents[1])
+    database = urlsplit(database_url).path.lstrip("/")
+    dropped = False
+    deadline = time.monotonic() + 120
+    with psycopg.connect(postgres_server.admin_url, autocommit=True) as admin:
+        while ingest.poll() is None and not dropped and time.monotonic() < deadline:
+            holding = admin.execute(
+                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE l.locktype = 'advisory' AND d.datname = %s AND l.granted "
+                "AND l.classid = %s AND l.objid = %s",
+                [database, WRITE_LOCK >> 32, WRITE_LOCK & 0xFFFFFFFF]).fetchone()[0]
+            if holding:
+                _drop_connections(postgres_server, database_url)
+                dropped = True
+            time.sleep(0.02)
+    _stdout, stderr = ingest.communicate(timeout=120)
+    assert dropped, f"the ingest ended before the connections could be dropped: {stderr}"
+    assert ingest.returncode == 2, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "connection to PostgreSQL" in errors[0], stderr
+    assert "Traceback" not in stderr
+    after = json.loads(citebot("--database-url", database_url, "stats", "--json").stdout)
+    assert {k: after[k] for k in ("articles", "passages", "vectors", "index_generation")} == {
+        k: before[k] for k in ("articles", "passages", "vectors", "index_generation")}
+    answer = json.loads(citebot("--database-url", database_url, "ask", "--json",
+                                "What does Electrolux plan for its factories?").stdout)
+    assert not answer["abstained"]
+    assert any("electrolux" in c["origin"] for c in answer["citations"])
+    again = citebot("--database-url", database_url, "ingest", str(more), "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["added"] == 40
