@@ -44,6 +44,7 @@ from bot.handlers.feedback import on_feedback_button
 from bot.handlers.jobs import JobRunner, scheduled_refresh
 from bot.ratelimit import QuestionRateLimiter
 from index.library import Library, NotIndexedError
+from index.qa.rerank import RerankerError
 from index.settings import Settings
 from index.storage.faiss_index import IndexFileError
 
@@ -183,14 +184,17 @@ def serve(config: BotConfig, settings: Settings) -> None:
     collection `settings` open.
 
     Raises `StartupError` (with a message fit for the user) when Telegram rejects the token
-    or can't be reached.
+    or can't be reached, or the configured reranker can't be loaded.
     """
     configure_logging(config)
     library = Library(settings)
     try:
+        library.check_reranker()  # a reranker that can't be loaded stops the bot at once
         warn_if_not_indexed(library)
         application = build_application(config, library)
         run_application(application, config)
+    except RerankerError as error:
+        raise StartupError(str(error)) from None
     except InvalidToken:
         raise StartupError(
             "Telegram rejected the bot token (Unauthorized): check TELEGRAM_BOT_TOKEN "

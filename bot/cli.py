@@ -49,11 +49,12 @@ if TYPE_CHECKING:  # the heavy modules load in the commands that use them: --hel
 
 def _setting_values(ctx: click.Context, env_file: Path = DEFAULT_ENV_FILE,
                     **flags: object) -> SettingValues:
-    """Every setting's text: `flags` and the group's `--data-dir`/`--model`, the
-    environment, then `env_file`."""
+    """Every setting's text: `flags` and the group's `--data-dir`/`--model`/
+    `--database-url`/`--reranker`, the environment, then `env_file`."""
     return SettingValues.read({"data_dir": ctx.obj.get("data_dir"),
                                "model": ctx.obj.get("model"),
-                               "database_url": ctx.obj.get("database_url"), **flags},
+                               "database_url": ctx.obj.get("database_url"),
+                               "reranker": ctx.obj.get("reranker"), **flags},
                               env_file=env_file)
 
 
@@ -66,14 +67,20 @@ def _open_library(ctx: click.Context, settings: Settings | None = None,
 
 @contextmanager
 def _encoder_loading(settings: Settings) -> Iterator[None]:
-    """Load the question encoder in a thread while the caller imports the read path and
-    opens the store (creating the ONNX Runtime session, ~0.2 s, runs mostly outside the
-    GIL); waits for it on leaving. A failure is left for the question to raise clearly."""
+    """Load the question encoder (and the reranker, when one is configured) in a thread
+    while the caller imports the read path and opens the store (creating the ONNX Runtime
+    session, ~0.2 s, runs mostly outside the GIL); waits for it on leaving. A failure is
+    left for the question to raise clearly."""
     def load() -> None:
         from index.embed import shared_embedder
 
         with suppress(Exception):
             shared_embedder(settings.model, settings.embedding)
+        if settings.reranker:
+            from index.qa.rerank import shared_reranker
+
+            with suppress(Exception):
+                shared_reranker(settings.reranker, settings.embedding.threads)
 
     thread = threading.Thread(target=load, name="load-encoder", daemon=True)
     thread.start()
@@ -121,16 +128,21 @@ class _Commands(click.Group):
 @click.option("--database-url", metavar="URL", help="Keep the collection in this PostgreSQL "
               "database (postgresql://…, with pgvector) instead of the data directory "
               "[env CITEBOT_DATABASE_URL].")
+@click.option("--reranker", metavar="NAME_OR_FOLDER", help="Reorder the retrieved passages "
+              "by this sentence-transformers cross-encoder (a local folder or a model in the "
+              "local Hugging Face cache; nothing is downloaded) before the answer model reads "
+              "them [env CITEBOT_RERANKER; default none].")
 @click.version_option(package_name="citebot")
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None, model: str | None,
-         database_url: str | None) -> None:
+         database_url: str | None, reranker: str | None) -> None:
     """citebot: answers questions about news articles, citing exactly where each claim
     comes from."""
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir
     ctx.obj["model"] = model
     ctx.obj["database_url"] = database_url
+    ctx.obj["reranker"] = reranker
 
 
 @contextmanager

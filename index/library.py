@@ -18,6 +18,7 @@ from index.embed import Embedder, shared_embedder
 from index.embedding_inputs import sentence_model
 from index.qa.answer import Answer
 from index.qa.pipeline import Answerer
+from index.qa.rerank import shared_reranker
 from index.qa.sentences import SentenceVectorCache
 from index.reports import IngestReport, Progress, ProgressCallback
 from index.settings import Settings, SettingsError
@@ -181,11 +182,19 @@ class Library:
         (for start-up: the bot refuses to run on a broken index)."""
         self.live_index()
 
+    def check_reranker(self) -> None:
+        """Load the reranker now, when one is configured (`CITEBOT_RERANKER`), instead of on
+        the first question: raises `index.qa.rerank.RerankerError` (one line) when it can't
+        be loaded (for start-up: the bot does not start with a reranker it can't use)."""
+        if self.settings.reranker:
+            shared_reranker(self.settings.reranker, self.settings.embedding.threads)
+
     # -- questions ----------------------------------------------------------------------
 
     def _answerer(self) -> Answerer:
-        """The read path: answers from the store and the live index, with the model loaded
-        on the first question and sentence vectors read from the embedding cache."""
+        """The read path: answers from the store and the live index, with the model (and
+        the reranker, when one is configured) loaded on the first question and sentence
+        vectors read from the embedding cache."""
         tuning = self.settings.tuning
         sentence_vectors = SentenceVectorCache(self.cache, sentence_model(self.settings.model),
                                                tuning.sentence_cache_articles)
@@ -194,10 +203,14 @@ class Library:
             from index.reader.stage import LlmReader
 
             reader = LlmReader(self.settings.llm, self.store, lambda: self.embedder.embed)
+        reranker = None
+        if self.settings.reranker:  # torch and sentence-transformers load only when it is used
+            reranker = partial(shared_reranker, self.settings.reranker,
+                               self.settings.embedding.threads)
         return Answerer(self.store, self.live_index, partial(shared_embedder, self.settings.model,
                                                             self.settings.embedding),
                         sentence_vectors, tuning, reader=reader,
-                        languages=self.settings.model_languages)
+                        languages=self.settings.model_languages, reranker=reranker)
 
     def ask(self, question: str, *, since: str | None = None, until: str | None = None,
             llm: bool | None = None, on_sentence: SentenceListener | None = None,

@@ -323,6 +323,12 @@ _INDEX = (
             "a question in another language is declined with a hint, in its language where "
             "possible. See docs/languages.md.", "index", shown_default="`en` (the bundled "
             "model reads English)"),
+    Setting("reranker", "CITEBOT_RERANKER", text(), None,
+            "A sentence-transformers cross-encoder (a local folder, or a name in the local "
+            "Hugging Face cache: nothing is downloaded) that reorders the retrieved passages "
+            "before the answer model reads them; loads torch on the first question. None "
+            "ships with citebot. See docs/answer-quality.md.", "index",
+            flag="citebot --reranker", shown_default="unset (no reranking)"),
 )
 
 _EMBEDDING = (
@@ -616,6 +622,7 @@ class Settings:
     embed_slice: int = 512
     passage_vectors: str = DEFAULT_PASSAGE_VECTORS  # one of PASSAGE_VECTORS
     model_languages: tuple[str, ...] = ("en",)  # what the model reads; "*": any
+    reranker: str | None = None  # a cross-encoder reordering the retrieved passages
     tuning: AnswerTuning = field(default_factory=AnswerTuning)
     embedding: EmbedderSettings = field(default_factory=EmbedderSettings)
     allow_private_urls: bool = False  # fetch loopback and private addresses (tests only)
@@ -642,6 +649,7 @@ class Settings:
             embed_slice=max(1, values.get("embed_slice")),
             passage_vectors=values.get("passage_vectors"),
             model_languages=values.get("model_languages"),
+            reranker=values.get("reranker"),
             tuning=AnswerTuning(**{knob.name: values.get(knob.name)
                                    for knob in fields(AnswerTuning)}),
             embedding=EmbedderSettings(

@@ -78,15 +78,7 @@ class Answer:
                 }
                 for c in self.citations
             ],
-            "retrieved": [
-                {
-                    "passage_id": h.passage.id, "article_id": h.article.id,
-                    "origin": h.article.origin, "title": h.article.title,
-                    "score": round(h.score, 5), "dense": round(h.dense, 4),
-                    "lexical": round(h.lexical, 4), "text": h.passage.text,
-                }
-                for h in self.retrieved
-            ],
+            "retrieved": [_retrieved(h) for h in self.retrieved],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "language": self.language,
             "declined_because": self.declined_because,
@@ -94,3 +86,17 @@ class Answer:
         if self.reader is not None:
             shape["reader"] = self.reader
         return shape
+
+
+def _retrieved(hit: Hit) -> dict[str, object]:
+    """A retrieved passage in `Answer.to_dict`; "rerank" (the cross-encoder's score) only
+    when a reranker scored it."""
+    shape: dict[str, object] = {
+        "passage_id": hit.passage.id, "article_id": hit.article.id,
+        "origin": hit.article.origin, "title": hit.article.title,
+        "score": round(hit.score, 5), "dense": round(hit.dense, 4),
+        "lexical": round(hit.lexical, 4), "text": hit.passage.text,
+    }
+    if hit.rerank is not None:
+        shape["rerank"] = round(hit.rerank, 4)
+    return shape

@@ -1,6 +1,7 @@
 """The evidence the answer stages hand on: retrieved passages and candidate stories.
 
-`Hit` is a passage retrieval found (`index.qa.retrieve`), with the scores that found it;
+`Hit` is a passage retrieval found (`index.qa.retrieve`), with the scores that found it (and
+the cross-encoder's, when one reranks them: `index.qa.rerank`);
 `StoryEvidence` is a candidate story — one copy of it, with its sentences' closeness to the
 question — as story ranking (`index.qa.stories`) scores it and sentence selection
 (`index.qa.sentences`), abstention and composition read it.
@@ -27,6 +28,7 @@ class Hit:
     dense: float  # cosine similarity with the question (0 if not found densely)
     lexical: float  # BM25 score (0 if not found lexically)
     top_of_retriever: bool = False  # among the first of the dense or the lexical ranking
+    rerank: float | None = None  # the cross-encoder's score (`index.qa.rerank`); None: off
 
 
 @dataclass(slots=True)

@@ -54,7 +54,8 @@ FEATURES = (
     "story_lexical",         # the story's best BM25 score / the best of all hits
     "story_dense",           # the story's best passage cosine
     "story_coverage",        # IDF-weighted share of the question's words the article has
-    "story_fused_rank",      # 1 / (1 + the story's place in the fused retrieval ranking)
+    "story_fused_rank",      # 1 / (1 + the story's place in the fused retrieval ranking,
+                             # or the cross-encoder's with a reranker)
     "recency",               # a question asking for the latest: ½^(days older / half-life)
     "unknown_terms",         # the question names a name or figure the collection never uses
     "absent_year",           # the question names a year the article never mentions

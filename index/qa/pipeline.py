@@ -1,12 +1,14 @@
 """`Answerer`: a question's whole path, stage by stage, in one method.
 
 tell the question's language (declined with a hint when the model doesn't read it) → read the
-question → embed it → retrieve passages (dense + lexical, fused) → gather the candidate
-stories (every copy) → one feature row per candidate sentence → the fitted answer model ranks
-stories by their likeliest sentence, declines, or chooses sentences → compose the
-cited answer. Each stage is timed (`Answer.stage_ms`). The stages live in their own modules
-of `index.qa`; the `Answerer` is handed what they need when it is built: the store, the live
-vector index, the query encoder, the sentence vectors and the tuning.
+question → embed it → retrieve passages (dense + lexical, fused) → with a reranker, reorder
+them by a cross-encoder's score → gather the candidate stories (every copy) → one feature
+row per candidate sentence → the fitted answer model ranks stories by their likeliest
+sentence, declines, or chooses sentences → compose the cited answer. Each stage is timed
+(`Answer.stage_ms`; "rerank" only when there is a reranker). The stages live in their own
+modules of `index.qa`; the `Answerer` is handed what they need when it is built: the store,
+the live vector index, the query encoder, the sentence vectors, the tuning and, optionally,
+the reranker.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from index.qa.compose import compose
 from index.qa.features import CandidateRows, sentence_features
 from index.qa.model import AnswerModel, decide
 from index.qa.question import Question
+from index.qa.rerank import Reranker, rerank
 from index.qa.retrieve import retrieve
 from index.qa.sentences import SentenceVectorCache
 from index.qa.spelling import corrected, corrections
@@ -32,10 +35,10 @@ from index.qa.stories import TermWeights, candidate_stories
 from index.qa.tuning import AnswerTuning
 from index.storage import ArticleStore, VectorIndex
 
-# The stages up to the question's vector, and retrieval, in `Answer.timings_ms` terms; the
-# stages after them make up "answer".
+# The stages up to the question's vector, and retrieval (with reranking, when on), in
+# `Answer.timings_ms` terms; the stages after them make up "answer".
 _EMBED_STAGES = ("language", "index", "question", "embed")
-_SEARCH_STAGES = ("retrieve",)
+_SEARCH_STAGES = ("retrieve", "rerank")
 
 
 class QueryEncoder(Protocol):
@@ -87,12 +90,14 @@ class Answerer:
         model: AnswerModel | None = None,
         reader: AnswerReader | None = None,
         languages: tuple[str, ...] = ("en",),
+        reranker: Callable[[], Reranker] | None = None,
     ) -> None:
         """`index` returns the live vector index (a new one when the index is swapped);
         `encoder` the query encoder (loaded on the first question); `model` the fitted
         answer model (default: the one stored beside `index.qa.model`); `reader`, when
         given, is run after the answer on `ask(..., read=True)`; `languages` those the
-        encoder reads ("*": any)."""
+        encoder reads ("*": any); `reranker`, when given, returns the cross-encoder that
+        reorders the retrieved passages (loaded on the first question; `index.qa.rerank`)."""
         self.store = store
         self.tuning = tuning
         self.model = model or AnswerModel.load()
@@ -101,6 +106,7 @@ class Answerer:
         self.languages = languages
         self._index = index
         self._encoder = encoder
+        self._reranker = reranker
         self.reader = reader
         self._index_seen: VectorIndex | None = None
         self._index_lock = threading.Lock()
@@ -144,7 +150,8 @@ class Answerer:
 
     def _candidates(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch,
                     *, english: bool = True) -> CandidateRows:
-        """The stages up to the feature rows: question, embed, retrieve, stories."""
+        """The stages up to the feature rows: question, embed, retrieve, rerank (with a
+        reranker), stories."""
         tuning = self.tuning
         question = Question.of(text, english=english)
         clock.lap("question")
@@ -154,6 +161,10 @@ class Answerer:
 
         hits = retrieve(self.store, index, question, query_vector, tuning, dates)
         clock.lap("retrieve")
+
+        if self._reranker is not None:  # the cross-encoder's order replaces the fused one
+            hits = rerank(self._reranker(), text, hits)
+            clock.lap("rerank")
 
         misspelled = corrections(question.terms, {h.article.id: h.article for h in hits}.values(),
                                  self.store.has_term)

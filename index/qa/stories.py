@@ -64,7 +64,8 @@ class StoryCandidates:
     copies: list[StoryEvidence]  # every copy, in the order retrieval found its story
     story_hits: dict[int, list[Hit]]  # the passages found of each story, by story id
     coverage: list[float]  # each copy's coverage of the question's words (`term_coverage`)
-    fused_rank: list[int]  # each copy's story's place in the fused retrieval ranking
+    fused_rank: list[int]  # each copy's story's place in the ranking of the hits (fused,
+                           # or the cross-encoder's)
 
 
 def candidate_stories(
@@ -78,8 +79,9 @@ def candidate_stories(
     store: ArticleStore | None = None,
     dates: DateRange = ANY_DATE,
 ) -> StoryCandidates:
-    """The best `rerank_stories` stories of the fused ranking (and those of the hits that are
-    `top_of_retriever`, wherever they fused), every copy on its own — those retrieved, and
+    """The best `rerank_stories` stories in the order of `hits` — the fused ranking, or the
+    cross-encoder's when one reranked them (`index.qa.rerank`) — (and those of the hits
+    that are `top_of_retriever`, wherever they ranked), every copy on its own — those retrieved, and
     those `store` holds published within `dates` (near-duplicates differ: one may have the
     paragraph that answers) — with each sentence's closeness to the question and how much
     of the question's (`term_weights`) words the whole article covers, the words of each of

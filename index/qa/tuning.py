@@ -35,8 +35,8 @@ class AnswerTuning:
     date_filter_widen: int = _knob(4, "with --since/--until, each retriever fetches this × "
                                       "`candidates` (the filter drops many)")
     # -- story ranking (index.qa.stories) ---------------------------------------------
-    rerank_stories: int = _knob(10, "stories of the fused ranking whose sentences the answer "
-                                    "model reads")
+    rerank_stories: int = _knob(10, "stories of the fused ranking (the cross-encoder's, with "
+                                    "CITEBOT_RERANKER) whose sentences the answer model reads")
     whole_names: bool = _knob(True, "a name of several words in the question counts in "
                                     "coverage only for an article that gives it whole")
     recency_weight: float = _knob(0.15, "a question asking for the latest news: the newest "
