@@ -8,6 +8,7 @@ is handed to the client and never logged or shown.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Iterator
 
@@ -22,11 +23,22 @@ class ReaderFailure(Exception):
         self.cause = cause
 
 
+def _http_errors(name: str) -> tuple[type[Exception], ...]:
+    """The error class `name` of each HTTP library the openai package may run on: httpx
+    (openai 1 and 2) and httpx2 (openai 3), whichever are installed."""
+    found: list[type[Exception]] = []
+    for library in ("httpx", "httpx2"):
+        try:
+            found.append(getattr(importlib.import_module(library), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
 def _cause_of(error: Exception) -> str:
-    import httpx
     import openai
 
-    if isinstance(error, (openai.APITimeoutError, httpx.TimeoutException)):
+    if isinstance(error, (openai.APITimeoutError, *_http_errors("TimeoutException"))):
         return "timeout"
     if isinstance(error, openai.RateLimitError):
         return "rate_limited"
@@ -34,7 +46,7 @@ def _cause_of(error: Exception) -> str:
         return "server_error" if error.status_code >= 500 else "http_error"
     if isinstance(error, openai.APIConnectionError):
         return "unreachable"
-    if isinstance(error, httpx.TransportError):
+    if isinstance(error, _http_errors("TransportError")):
         return "dropped"
     return "malformed"
 
@@ -42,11 +54,11 @@ def _cause_of(error: Exception) -> str:
 def stream_text(settings: LlmSettings, chat: list[dict[str, str]]) -> Iterator[str]:
     """The answer's text, piece by piece; `ReaderFailure` on any failure, including a
     stream that goes on past twice the timeout in all."""
-    import httpx
     import openai
 
+    # A number, not an httpx.Timeout: openai 3 runs on httpx2, which refuses httpx's.
     client = openai.OpenAI(base_url=settings.url, api_key=settings.api_key or "none",
-                           timeout=httpx.Timeout(settings.timeout), max_retries=0)
+                           timeout=float(settings.timeout), max_retries=0)
     deadline = time.monotonic() + 2 * settings.timeout
     received = False
     finished = False
@@ -66,7 +78,7 @@ def stream_text(settings: LlmSettings, chat: list[dict[str, str]]) -> Iterator[s
                         yield piece
     except ReaderFailure:
         raise
-    except (openai.OpenAIError, httpx.HTTPError, ValueError, AttributeError,
+    except (openai.OpenAIError, *_http_errors("HTTPError"), ValueError, AttributeError,
             TypeError) as error:
         raise ReaderFailure(_cause_of(error), type(error).__name__) from None
     finally:
