@@ -5,7 +5,8 @@ sends each update to the replica the test names), the Bot API stand-in, and one 
 
 Shown on real outputs (the messages the stand-in received, the feed requests the local web
 saw, the processes' logs): a citation button, `/source N` and a follow-up reply on an
-answer replica A sent are served by replica B; votes from both count together; one user's
+answer replica A sent are served by replica B, even a reply that reaches B before A has
+linked the answer's message; votes from both count together; one user's
 rate limit is counted across both; an article added through one replica is answered by
 the other at its next question without a restart; an answer that can't be logged (its
 database connection killed mid-insert) is still sent, with one line in the log, and the
@@ -58,7 +59,7 @@ from tests.test_bot import (
 from tests.test_bot_sources import gazette_feed, gazette_page, story
 
 JSON = dict[str, Any]
-ALICE, BOB, CAROL, DAVE, ERIN, FRANK = 2002, 3003, 4004, 5005, 6006, 7007
+ALICE, BOB, CAROL, DAVE, ERIN, FRANK, GRACE = 2002, 3003, 4004, 5005, 6006, 7007, 8008
 GROUP = -100600
 SECRET = "replica-Secret_1"
 RATE_LIMIT = 3
@@ -299,6 +300,44 @@ def test_buttons_source_and_replies_on_replica_as_answer_are_served_by_replica_b
         questions = [row[0] for row in connection.execute(
             "SELECT question FROM bot_answers WHERE chat_id = %s ORDER BY id", [ALICE])]
     assert questions == [HUAWEI_QUESTION, BMW_QUESTION, f"{BMW_QUESTION} and in which year?"]
+
+
+def test_a_reply_reaching_b_before_a_has_linked_its_answer_waits_for_the_link(
+    replicas: Replicas
+) -> None:
+    """The gap of test_bot's held-response test, across replicas: the stand-in holds the
+    response of A's sendMessage (the user sees the answer, A does not know its id yet) while
+    the user's reply to it reaches B. B finds the answer being sent in `bot_sending`, polls
+    until A has linked it (seen: B's query in pg_stat_activity), then follows it up."""
+    standin = replicas.standin
+    standin.hold_responses("sendMessage")
+    try:
+        replicas.via("A")
+        since = standin.mark()
+        question = standin.add_user_message(GRACE, GRACE, BMW_QUESTION)
+        answer = standin.wait_for_message(
+            GRACE, replying_to(question["message"]["message_id"]), timeout=WAIT, since=since)
+        replicas.via("B")
+        reply = standin.add_user_message(GRACE, GRACE, "and in which year?",
+                                         reply_to_message_id=answer["message_id"])
+        with psycopg.connect(replicas.database_url, autocommit=True) as watcher:
+            standin.wait_for(lambda: watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND query LIKE 'SELECT EXISTS (SELECT 1 FROM bot_sending%'").fetchone()[0],
+                WAIT, "B waiting for A's answer to be linked")
+            assert not watcher.execute(
+                "SELECT 1 FROM bot_answer_messages WHERE chat_id = %s AND message_id = %s",
+                [GRACE, answer["message_id"]]).fetchone(), "A could not have linked it yet"
+    finally:
+        standin.release_responses("sendMessage")
+    follow_up = standin.wait_for_message(
+        GRACE, replying_to(reply["message"]["message_id"]), timeout=WAIT, since=since)
+    assert replicas.delivered_to(reply["update_id"]) == "B"
+    assert "[1]" in text_of(follow_up), text_of(follow_up)
+    with psycopg.connect(replicas.database_url) as connection:
+        questions = [row[0] for row in connection.execute(
+            "SELECT question FROM bot_answers WHERE chat_id = %s ORDER BY id", [GRACE])]
+    assert questions == [BMW_QUESTION, f"{BMW_QUESTION} and in which year?"]
 
 
 def test_votes_pressed_on_both_replicas_count_together(replicas: Replicas) -> None:
