@@ -45,11 +45,11 @@ class PostgresChatLog:
                  index_generation]).fetchone()
             assert row is not None
             answer_id = int(row[0])
-            if answer.citations:
+            rows = [citation_row(answer_id, c) for c in answer.citations]
+            if rows:
                 with connection.cursor() as cursor:
                     cursor.executemany(_INSERT_CITATION, [
-                        [citation_row(answer_id, c)[column] for column in _CITATION_COLUMNS]
-                        for c in answer.citations])
+                        [row[column] for column in _CITATION_COLUMNS] for row in rows])
             return answer_id
 
     def link_messages(self, answer_id: int, chat_id: int, message_ids: list[int]) -> None:

@@ -292,3 +292,64 @@ def test_a_database_that_is_gone_is_one_line_and_the_limit_falls_back_then_recov
         limiter.check(CAROL)
     assert limiter.check(ALICE) is Verdict.WARN
     assert log.answer(1) is None
+
+
+# --------------------------------------------------------------------------------------
+# The bot's schema, and the CLI's view of the votes on PostgreSQL
+# --------------------------------------------------------------------------------------
+
+
+def test_the_bots_tables_are_versioned_and_a_newer_version_is_refused(bot_database: object,
+                                                                      database_url: str
+                                                                      ) -> None:
+    from bot.postgres_state import BOT_SCHEMA, migrate_bot_tables
+
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        version = connection.execute("SELECT value FROM citebot_meta "
+                                     "WHERE key = 'bot_schema_version'").fetchone()
+        assert version == (str(BOT_SCHEMA.version),)
+        migrate_bot_tables(bot_database)  # nothing to do
+        connection.execute("UPDATE citebot_meta SET value = '99' "
+                           "WHERE key = 'bot_schema_version'")
+    with pytest.raises(StorageUnavailableError, match=r"bot state of schema 99.*upgrade citebot"):
+        migrate_bot_tables(bot_database)
+
+
+def test_citebot_stats_and_feedback_export_read_the_votes_in_postgresql(
+    database_url: str, tmp_path: Path
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from bot.postgres_chatlog import PostgresChatLog
+    from bot.postgres_feedback import PostgresFeedbackLog
+    from bot.postgres_state import migrate_bot_tables
+    from index.storage.postgres_db import PostgresDatabase
+
+    def citebot(*args: str) -> object:
+        return CliRunner().invoke(main, ["--data-dir", str(tmp_path / "unused"),
+                                         "--database-url", database_url, *args])
+
+    fresh = citebot("stats", "--json")
+    assert fresh.exit_code == 0, fresh.output
+    assert json.loads(fresh.stdout)["bot_usage"] is None
+    assert "no bot answers in postgresql://" in citebot("feedback", "export",
+                                                        str(tmp_path / "x.jsonl")).output
+    with psycopg.connect(database_url) as connection:
+        assert connection.execute("SELECT to_regclass('bot_answers')").fetchone() == (None,), \
+            "looking creates nothing"
+
+    database = PostgresDatabase(database_url, pool_size=2)
+    try:
+        migrate_bot_tables(database)
+        answer_id = PostgresChatLog(database).record_answer(CHAT, ALICE, "q?", answer(), 1)
+        PostgresFeedbackLog(database).record(Vote(answer_id, DOWN, "source"), ALICE)
+    finally:
+        database.close()
+    usage = json.loads(citebot("stats", "--json").stdout)["bot_usage"]
+    assert (usage["questions"], usage["thumbs_down"], usage["reasons"]) == (1, 1, {"source": 1})
+    exported = citebot("feedback", "export", str(tmp_path / "feedback.jsonl"))
+    assert exported.exit_code == 0 and "wrote 1 questions" in exported.output, exported.output
+    assert not (tmp_path / "unused" / "bot.sqlite").exists()

@@ -91,8 +91,6 @@ MIGRATIONS: dict[int, list[str]] = {
 }
 
 
-
-
 @dataclass(frozen=True)
 class Schema:
     """A versioned set of tables: `migrations[n]` takes it from version n - 1 to n, and
@@ -162,32 +160,36 @@ class PostgresDatabase:
     def _migrate(self, timeout: int) -> None:
         with self._connect(timeout) as connection:
             self._create_vector_extension(connection)
-        self.migrate(COLLECTION, timeout)
+            self._apply(connection, COLLECTION)
 
     def migrate(self, schema: Schema, timeout: int = 10) -> None:
-        """Bring `schema`'s tables to its latest version, one transaction per version,
-        under its advisory lock (two processes starting together migrate once). Needs the
+        """Bring `schema`'s tables to its latest version (see `_apply`). Needs the
         collection's tables (`citebot_meta`): the constructor migrates those first.
 
         Raises `StorageUnavailableError` when the database holds a newer version."""
         with self._connect(timeout) as connection:
-            connection.execute("SELECT pg_advisory_lock(%s)", [schema.lock])
-            try:
-                version = self._schema_version(connection, schema.key)
-                if version > schema.version:
-                    raise StorageUnavailableError(
-                        f"{self.shown_url} holds a citebot {schema.name} of schema {version}; "
-                        f"this citebot knows schema {schema.version} at most: upgrade citebot")
-                for target in range(version + 1, schema.version + 1):
-                    with connection.transaction():
-                        for statement in schema.migrations[target]:
-                            connection.execute(statement)
-                        connection.execute(
-                            "INSERT INTO citebot_meta(key, value) VALUES(%s, %s) "
-                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                            [schema.key, str(target)])
-            finally:
-                connection.execute("SELECT pg_advisory_unlock(%s)", [schema.lock])
+            self._apply(connection, schema)
+
+    def _apply(self, connection: psycopg.Connection, schema: Schema) -> None:
+        """The missing versions of `schema`, one transaction each, under its advisory lock
+        (two processes starting together migrate once)."""
+        connection.execute("SELECT pg_advisory_lock(%s)", [schema.lock])
+        try:
+            version = self._schema_version(connection, schema.key)
+            if version > schema.version:
+                raise StorageUnavailableError(
+                    f"{self.shown_url} holds a citebot {schema.name} of schema {version}; "
+                    f"this citebot knows schema {schema.version} at most: upgrade citebot")
+            for target in range(version + 1, schema.version + 1):
+                with connection.transaction():
+                    for statement in schema.migrations[target]:
+                        connection.execute(statement)
+                    connection.execute(
+                        "INSERT INTO citebot_meta(key, value) VALUES(%s, %s) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        [schema.key, str(target)])
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", [schema.lock])
 
     def _create_vector_extension(self, connection: psycopg.Connection) -> None:
         installed = connection.execute(
