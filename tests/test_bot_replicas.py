@@ -11,7 +11,8 @@ rate limit is counted across both; an article added through one replica is answe
 the other at its next question without a restart; an answer that can't be logged (its
 database connection killed mid-insert) is still sent, with one line in the log, and the
 next one is logged again; the scheduled feed refresh runs once per period, not once per
-replica. Neither replica writes a `bot.sqlite`.
+replica; a database that refuses connections for a while costs a notice and one log line,
+and the bot is back with it without a restart. Neither replica writes a `bot.sqlite`.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ from tests.test_bot import (
 from tests.test_bot_sources import gazette_feed, gazette_page, story
 
 JSON = dict[str, Any]
-ALICE, BOB, CAROL, DAVE, ERIN, FRANK, GRACE = 2002, 3003, 4004, 5005, 6006, 7007, 8008
+ALICE, BOB, CAROL, DAVE, ERIN, FRANK, GRACE, HENRY = (
+    2002, 3003, 4004, 5005, 6006, 7007, 8008, 9009)
 GROUP = -100600
 SECRET = "replica-Secret_1"
 RATE_LIMIT = 3
@@ -183,6 +185,18 @@ class Replicas:
                               "the press delivered")
         assert self.delivered_to(update["update_id"]) == replica
         return since
+
+    def press_for_notice(self, replica: str, chat_id: int, user_id: int, message: JSON,
+                         data: str) -> str | None:
+        """A button press delivered to `replica`; the notice it was answered with."""
+        self.via(replica)
+        update = self.standin.add_callback_query(chat_id, user_id, message["message_id"], data)
+        query_id = update["callback_query"]["id"]
+        answered = self.standin.wait_for(lambda: [
+            a for a in self.standin.callback_answers()
+            if a.get("callback_query_id") == query_id], WAIT, "the press answered")
+        assert self.delivered_to(update["update_id"]) == replica
+        return answered[0].get("text")
 
     def delivered_to(self, update_id: int) -> str | None:
         return next((target for uid, target, status in self.balancer.deliveries
@@ -442,3 +456,37 @@ def test_the_scheduled_feed_refresh_runs_once_per_period_not_once_per_replica(
     assert started >= 3 and skipped >= 1, (started, skipped)
     assert not [r for r in web.requests if r.path == "/news/bridge"][1:], \
         "the item was read once, by one replica"
+    unfollowed = replicas.ask("A", ADMIN, ADMIN, f"/feeds remove {feed_url}")
+    assert "Stopped following" in text_of(unfollowed), text_of(unfollowed)
+
+
+def test_a_database_that_goes_away_costs_one_line_and_the_bot_is_back_with_it(
+    replicas: Replicas, postgres_server: PostgresServer
+) -> None:
+    """The database refuses every connection for a while (its sessions ended too): a
+    button press on B gets a notice that the database can't be reached, and B's log one
+    line; once connections are allowed again, the same button shows its quote, without a
+    restart (the pool reconnects)."""
+    standin, url = replicas.standin, replicas.database_url
+    answer = replicas.ask("A", HENRY, HENRY, HUAWEI_QUESTION)
+    button = buttons(answer)[0]["callback_data"]
+    postgres_server.allow_connections(url, False)
+    try:
+        postgres_server.drop_connections(url)
+        notice = replicas.press_for_notice("B", HENRY, HENRY, answer, button)
+        assert notice == render.STORAGE_UNAVAILABLE_SHORT
+    finally:
+        postgres_server.allow_connections(url, True)
+    lines = [line for line in replicas.log("B").splitlines()
+             if "update not handled: " in line]
+    assert len(lines) == 1 and "PostgreSQL" in lines[0], lines
+    deadline = time.monotonic() + 60
+    while True:
+        since = standin.mark()
+        notice = replicas.press_for_notice("B", HENRY, HENRY, answer, button)
+        if notice != render.STORAGE_UNAVAILABLE_SHORT:
+            break
+        assert time.monotonic() < deadline, "B did not get its database back"
+    quote = standin.wait_for_message(HENRY, replying_to(answer["message_id"]), timeout=WAIT,
+                                     since=since)
+    assert HUAWEI_TITLE in text_of(quote)

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -232,22 +231,6 @@ def test_concurrent_checks_on_two_replicas_allow_exactly_the_limit(bot_database:
 # --------------------------------------------------------------------------------------
 
 
-def _database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
-
-
-def _drop_connections(server: PostgresServer, url: str) -> None:
-    with psycopg.connect(server.admin_url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                      "WHERE datname = %s AND pid <> pg_backend_pid()", [_database_name(url)])
-
-
-def _allow_connections(server: PostgresServer, url: str, allowed: bool) -> None:
-    with psycopg.connect(server.admin_url, autocommit=True) as admin:
-        admin.execute(f"ALTER DATABASE {_database_name(url)} ALLOW_CONNECTIONS "
-                      f"{'true' if allowed else 'false'}")
-
-
 def test_lost_connections_are_replaced_and_nothing_committed_is_lost(
     bot_database: object, database_url: str, postgres_server: PostgresServer
 ) -> None:
@@ -255,7 +238,7 @@ def test_lost_connections_are_replaced_and_nothing_committed_is_lost(
 
     log = PostgresChatLog(bot_database)
     answer_id = log.record_answer(CHAT, ALICE, "q", answer())
-    _drop_connections(postgres_server, database_url)
+    postgres_server.drop_connections(database_url)
     assert log.answer(answer_id).question == "q", "the pool reconnected"
 
 
@@ -271,9 +254,9 @@ def test_a_database_that_is_gone_is_one_line_and_the_limit_falls_back_then_recov
 
     log, limiter = PostgresChatLog(bot_database), PostgresRateLimiter(bot_database, 1, 60.0)
     assert limiter.check(ALICE) is Verdict.ALLOW
-    _allow_connections(postgres_server, database_url, False)
+    postgres_server.allow_connections(database_url, False)
     try:
-        _drop_connections(postgres_server, database_url)
+        postgres_server.drop_connections(database_url)
         with pytest.raises(StorageUnavailableError) as raised:
             log.answer(1)
         assert "\n" not in str(raised.value) and "PostgreSQL" in str(raised.value)
@@ -283,7 +266,7 @@ def test_a_database_that_is_gone_is_one_line_and_the_limit_falls_back_then_recov
         lines = [r for r in caplog.records if r.name == "bot.postgres_ratelimit"]
         assert len(lines) == 1 and "counted by this process alone" in lines[0].getMessage()
     finally:
-        _allow_connections(postgres_server, database_url, True)
+        postgres_server.allow_connections(database_url, True)
     # The pool reconnects in the background (with backoff): wait for it, then the
     # database's count holds again (ALICE asked once before the outage).
     deadline = time.monotonic() + 30
