@@ -448,12 +448,15 @@ def test_the_scheduled_feed_refresh_runs_once_per_period_not_once_per_replica(
                      "three scheduled refreshes")
     scheduled = replicas.feed_requests[first:]
     gaps = [b - a for a, b in itertools.pairwise(scheduled)]
-    assert min(gaps) > 0.8 * REFRESH_SECONDS, f"one refresh per period, not per replica: {gaps}"
+    # A claim waits 0.9 of a period after the last one; the fetch follows its claim by a
+    # varying delay, hence the margin.
+    assert min(gaps) > 0.6 * REFRESH_SECONDS, f"one refresh per period, not per replica: {gaps}"
     logs = replicas.log("A") + replicas.log("B")
     started = len(re.findall(r"scheduled feed refresh of 1 feeds started", logs))
     skipped = len(re.findall(r"skipped: another process sharing the collection has run it",
                              logs))
-    assert started >= 3 and skipped >= 1, (started, skipped)
+    assert len(scheduled) <= started <= len(scheduled) + 1, (started, len(scheduled))
+    assert skipped >= 1, "both replicas had their turns due; the one that came second skipped"
     assert not [r for r in web.requests if r.path == "/news/bridge"][1:], \
         "the item was read once, by one replica"
     unfollowed = replicas.ask("A", ADMIN, ADMIN, f"/feeds remove {feed_url}")

@@ -205,11 +205,13 @@ def test_the_window_slides(limiters: Callable) -> None:
     assert first.check(ALICE) is Verdict.WARN, "a new window: warned again once"
 
 
-def test_concurrent_checks_on_two_replicas_allow_exactly_the_limit(bot_database: object
-                                                                   ) -> None:
+def test_concurrent_checks_on_two_replicas_allow_exactly_the_limit(bot_database: object,
+                                                                   database_url: str) -> None:
     from bot.postgres_ratelimit import PostgresRateLimiter
+    from index.storage.postgres_db import PostgresDatabase
 
-    replicas = [PostgresRateLimiter(bot_database, 5, 60.0) for _ in range(2)]
+    other = PostgresDatabase(database_url, pool_size=6)  # a second process's pool
+    replicas = [PostgresRateLimiter(database, 5, 60.0) for database in (bot_database, other)]
     verdicts: list[Verdict] = []
     barrier = threading.Barrier(12)
 
@@ -222,6 +224,7 @@ def test_concurrent_checks_on_two_replicas_allow_exactly_the_limit(bot_database:
         thread.start()
     for thread in threads:
         thread.join()
+    other.close()
     assert verdicts.count(Verdict.ALLOW) == 5
     assert verdicts.count(Verdict.WARN) == 1 and verdicts.count(Verdict.DROP) == 6
 
