@@ -4,8 +4,8 @@ answers being sent — chosen in one place, like the collection's backend
 
 * Embedded collection (the files in the data directory): `bot.sqlite` in that directory
   (`bot.chatlog`, `bot.feedback`), limits and sends in this process's memory
-  (`bot.ratelimit`, `bot.sending`). Calls run inline on the event loop: each is a local
-  SQLite statement or a dictionary update, microseconds.
+  (`bot.ratelimit`, `bot.sending`). Calls run inline on the event loop, as they always
+  did: each is a local SQLite statement or a dictionary update (a fraction of a millisecond).
 * PostgreSQL collection: the `bot_*` tables of that database (`bot.postgres_state` and the
   `bot.postgres_*` modules), on the collection's own connection pool, so that every bot
   process on the database shares them and behaves as one bot. Calls are network round trips
