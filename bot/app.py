@@ -30,11 +30,9 @@ from telegram.ext import (
 )
 
 from bot.access import AccessPolicy
-from bot.chatlog import ChatLog
 from bot.commands import COMMANDS, CommandRegistry
 from bot.config import BotConfig, WebhookConfig
 from bot.context import CONTEXT_TYPES, SERVICES_KEY, BotServices
-from bot.feedback import FeedbackLog
 from bot.handlers.access import access_gate
 from bot.handlers.asking import on_other_message, on_text
 from bot.handlers.browsing import unknown_command
@@ -42,7 +40,7 @@ from bot.handlers.citations import on_citation_button
 from bot.handlers.errors import on_error
 from bot.handlers.feedback import on_feedback_button
 from bot.handlers.jobs import JobRunner, scheduled_refresh
-from bot.ratelimit import QuestionRateLimiter
+from bot.state import open_bot_state
 from index.library import Library, NotIndexedError
 from index.qa.rerank import RerankerError
 from index.settings import Settings
@@ -84,18 +82,18 @@ def build_application(config: BotConfig, library: Library,
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(set_bot_commands)
-        .post_shutdown(close_chat_log)
+        .post_shutdown(close_bot_state)
         .build()
     )
+    state = open_bot_state(library, config)
+    logger.info("the bot's answers, votes and rate limits are kept in %s", state.location)
     application.bot_data[SERVICES_KEY] = BotServices(
         config=config,
         library=library,
-        chatlog=ChatLog(library.settings.data_dir),
-        limiter=QuestionRateLimiter(config.questions_per_window, config.rate_window_seconds),
+        state=state,
         access=AccessPolicy.from_config(config),
         jobs=JobRunner(library, config.progress_interval),
         commands=commands,
-        feedback=FeedbackLog(library.settings.data_dir),
     )
     add_handlers(application, commands)
     schedule_feed_refresh(application, config)
@@ -154,12 +152,12 @@ async def set_bot_commands(application: Application) -> None:
     logger.info("citebot is running as @%s", bot.username)
 
 
-async def close_chat_log(application: Application) -> None:
-    """post_shutdown: close bot.sqlite (the chat log's and the votes' connections)."""
+async def close_bot_state(application: Application) -> None:
+    """post_shutdown: close the bot's state (bot.sqlite's connections, or the threads of
+    its PostgreSQL calls; the pool itself closes with the Library)."""
     services: BotServices | None = application.bot_data.get(SERVICES_KEY)
     if services is not None:
-        services.chatlog.close()
-        services.feedback.close()
+        services.state.close()
 
 
 def webhook_options(webhook: WebhookConfig) -> dict[str, Any]:

@@ -1,10 +1,15 @@
-"""The bot's memory of what it answered, per chat: `bot.sqlite` beside the library's store.
+"""The bot's memory of what it answered, per chat: the `ChatLog` interface, and its
+embedded implementation, `bot.sqlite` beside the library's store.
 
-This module owns that file (but for the votes, `bot.feedback`). Every answer is saved with
-its question, citations and the index generation it came from, and the
-Telegram messages that carried it are linked to it, so a citation button, `/source N` or a
-follow-up reply works on older answers and after a restart. Citations are kept as they were
-shown (quote and offsets included), independent of later changes to the articles.
+Every answer is saved with its question, citations and the index generation it came from,
+and the Telegram messages that carried it are linked to it, so a citation button, `/source
+N` or a follow-up reply works on older answers and after a restart. Citations are kept as
+they were shown (quote and offsets included), independent of later changes to the articles.
+
+This module owns the interface (`ChatLog`, what the handlers call), the rows both
+implementations share (`citation_row`, `citation_from_row`), and `bot.sqlite` (but for the
+votes, `bot.feedback`). With a PostgreSQL collection the log lives in that database instead
+(`bot.postgres_chatlog`), so that every bot replica sees every answer; `bot.state` picks one.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -37,8 +42,45 @@ class LoggedAnswer:
     created_at: str
 
 
-class ChatLog:
-    """Answers and their citations in SQLite. Thread-safe (one connection behind a lock)."""
+class ChatLog(Protocol):
+    """Answers, their citations and the messages that show them. Implementations are
+    thread-safe; a backend that can't be reached raises `StorageUnavailableError`."""
+
+    def record_answer(self, chat_id: int, user_id: int | None, question: str,
+                      answer: Answer, index_generation: int | None = None) -> int:
+        """Save an answer (before it is sent: its id goes into the buttons) with the index
+        generation it was answered from; its id."""
+        ...
+
+    def link_messages(self, answer_id: int, chat_id: int, message_ids: list[int]) -> None:
+        """Remember that these bot messages show (or look up) answer `answer_id`."""
+        ...
+
+    def claim_citation_display(self, answer_id: int, n: int) -> bool:
+        """True the first time source `n` of answer `answer_id` is to be shown by its
+        button, False afterwards, atomically (two taps at once post the quote once)."""
+        ...
+
+    def answer(self, answer_id: int) -> LoggedAnswer | None: ...
+
+    def answer_for_message(self, chat_id: int, message_id: int) -> LoggedAnswer | None:
+        """The answer a bot message in `chat_id` belongs to, if any."""
+        ...
+
+    def latest_answer(self, chat_id: int, *, with_citations: bool = True
+                      ) -> LoggedAnswer | None:
+        """The newest answer in `chat_id` (by default the newest that has citations)."""
+        ...
+
+    def citations(self, answer_id: int) -> list[Citation]: ...
+
+    def citation(self, answer_id: int, n: int) -> Citation | None: ...
+
+    def close(self) -> None: ...
+
+
+class SQLiteChatLog:
+    """A `ChatLog` in `bot.sqlite`. Thread-safe (one connection behind a lock)."""
 
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -95,7 +137,7 @@ class ChatLog:
             })
             answer_id = int(table.last_pk)
             self._db["citations"].insert_all(
-                _citation_row(answer_id, citation) for citation in answer.citations
+                citation_row(answer_id, citation) for citation in answer.citations
             )
             return answer_id
 
@@ -144,7 +186,7 @@ class ChatLog:
             rows = self._db.query(
                 "SELECT * FROM citations WHERE answer_id = ? ORDER BY n", [answer_id]
             )
-            return [_citation_from_row(row) for row in rows]
+            return [citation_from_row(row) for row in rows]
 
     def citation(self, answer_id: int, n: int) -> Citation | None:
         return next((c for c in self.citations(answer_id) if c.n == n), None)
@@ -187,7 +229,8 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _citation_row(answer_id: int, c: Citation) -> dict[str, Any]:
+def citation_row(answer_id: int, c: Citation) -> dict[str, Any]:
+    """A citation as a row of the `citations` table (lists as JSON text)."""
     return {
         "answer_id": answer_id, "n": c.n, "article_id": c.article_id,
         "passage_id": c.passage_id, "title": c.title, "origin": c.origin, "url": c.url,
@@ -198,7 +241,8 @@ def _citation_row(answer_id: int, c: Citation) -> dict[str, Any]:
     }
 
 
-def _citation_from_row(row: dict[str, Any]) -> Citation:
+def citation_from_row(row: dict[str, Any]) -> Citation:
+    """The citation of a `citations` row (by column name)."""
     return Citation(
         n=row["n"], article_id=row["article_id"], passage_id=row["passage_id"],
         title=row["title"], origin=row["origin"], url=row["url"], outlet=row["outlet"],

@@ -394,7 +394,7 @@ def stats(ctx: click.Context, as_json: bool, days: int | None) -> None:
     days = days or DEFAULT_DAYS
     library = _open_library(ctx)
     info = library.stats()
-    usage = _bot_usage(library.settings.data_dir, days)
+    usage = _bot_usage(library, days)
 
     if as_json:
         click.echo(json.dumps({**info, "bot_usage": usage.to_dict() if usage else None},
@@ -418,14 +418,13 @@ def stats(ctx: click.Context, as_json: bool, days: int | None) -> None:
                + "".join(f"; {REASONS.get(r, r)} {n}" for r, n in sorted(usage.reasons.items())))
 
 
-def _bot_usage(data_dir: Path, days: int) -> Usage | None:
-    """The bot's usage over `days` days, None when the bot never ran on this store."""
-    from bot.chatlog import FILENAME as CHATLOG_FILE
-    from bot.feedback import FeedbackLog
+def _bot_usage(library: Library, days: int) -> Usage | None:
+    """The bot's usage over `days` days, None when the bot never ran on this collection."""
+    from bot.state import open_feedback_log
 
-    if not (data_dir / CHATLOG_FILE).exists():
+    log = open_feedback_log(library)
+    if log is None:
         return None
-    log = FeedbackLog(data_dir)
     try:
         return log.usage(days)
     finally:
@@ -444,18 +443,21 @@ def feedback_export(ctx: click.Context, file: Path) -> None:
     """Write the questions whose answers got a 👎 to FILE as a question file for
     `citebot eval`: the cited article and an empty `answer` to fill in with the exact words
     of the article that answer the question (null: the articles can't answer it)."""
-    from bot.chatlog import FILENAME as CHATLOG_FILE
-    from bot.feedback import FeedbackLog
+    from bot.state import open_feedback_log
 
-    settings = Settings.from_values(_setting_values(ctx))
-    corpus = _single_source(settings)
-    if not (settings.data_dir / CHATLOG_FILE).exists():
-        raise click.ClickException(f"no bot answers in {settings.data_dir} yet: nothing to export")
-    log = FeedbackLog(settings.data_dir)
+    library = _open_library(ctx)
     try:
-        records = log.export_questions(corpus)
+        corpus = _single_source(library)
+        log = open_feedback_log(library)
+        if log is None:
+            where = library.backend.location
+            raise click.ClickException(f"no bot answers in {where} yet: nothing to export")
+        try:
+            records = log.export_questions(corpus)
+        finally:
+            log.close()
     finally:
-        log.close()
+        library.close()
     file.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
                     encoding="utf-8")
     to_fill = sum(1 for r in records if r["answer"] == "")
@@ -463,13 +465,9 @@ def feedback_export(ctx: click.Context, file: Path) -> None:
                f"before `citebot eval {file}`")
 
 
-def _single_source(settings: Settings) -> Path | None:
+def _single_source(library: Library) -> Path | None:
     """The one ingested folder question files are relative to, if there is exactly one."""
-    library = _open_library(click.get_current_context(), settings)
-    try:
-        sources = library.store.sources("path")
-    finally:
-        library.close()
+    sources = library.store.sources("path")
     return Path(sources[0]) if len(sources) == 1 else None
 
 

@@ -1,17 +1,19 @@
 """The bot's typed context: what every handler, job and error handler is handed.
 
-`BotServices` is the per-application state the handlers share (the library, settings, chat
-log, votes, rate limiter, access policy, job runner, command registry and the answers
-being sent), built once by
-`bot.app` and kept in `application.bot_data`. `CitebotContext` is python-telegram-bot's
+`BotServices` is the per-application state the handlers share (the library, settings, the
+bot's own state — chat log, votes, rate limiter and the answers being sent, `bot.state` —,
+access policy, job runner and command registry), built once by `bot.app` and kept in
+`application.bot_data`. `CitebotContext` is python-telegram-bot's
 `CallbackContext` with a typed property for each of them, so a handler writes
-`context.library` rather than an untyped `context.bot_data[...]` lookup; `CONTEXT_TYPES`
-tells the Application to build this context for every callback.
+`context.library` rather than an untyped `context.bot_data[...]` lookup, and calls the
+bot's state as `await context.state.call(context.chatlog.answer, answer_id)` (inline for
+the embedded state, off the event loop for PostgreSQL); `CONTEXT_TYPES` tells the
+Application to build this context for every callback.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
@@ -20,8 +22,9 @@ from bot.access import AccessPolicy
 from bot.chatlog import ChatLog
 from bot.config import BotConfig
 from bot.feedback import FeedbackLog
-from bot.ratelimit import QuestionRateLimiter
-from bot.sending import AnswersInFlight
+from bot.ratelimit import RateLimiter
+from bot.sending import InFlight
+from bot.state import BotState
 from index.library import Library
 
 if TYPE_CHECKING:  # both modules hand their handlers this context
@@ -37,13 +40,18 @@ class BotServices:
 
     config: BotConfig
     library: Library
-    chatlog: ChatLog
-    limiter: QuestionRateLimiter
+    state: BotState
     access: AccessPolicy
     jobs: JobRunner
     commands: CommandRegistry
-    feedback: FeedbackLog
-    in_flight: AnswersInFlight = field(default_factory=AnswersInFlight)
+
+    @property
+    def chatlog(self) -> ChatLog:
+        return self.state.chatlog
+
+    @property
+    def feedback(self) -> FeedbackLog:
+        return self.state.feedback
 
 
 class CitebotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
@@ -63,12 +71,17 @@ class CitebotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any
         return self.services.library
 
     @property
-    def chatlog(self) -> ChatLog:
-        return self.services.chatlog
+    def state(self) -> BotState:
+        """The bot's own state and how to call it (`bot.state`)."""
+        return self.services.state
 
     @property
-    def limiter(self) -> QuestionRateLimiter:
-        return self.services.limiter
+    def chatlog(self) -> ChatLog:
+        return self.services.state.chatlog
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.services.state.limiter
 
     @property
     def access(self) -> AccessPolicy:
@@ -85,13 +98,13 @@ class CitebotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any
 
     @property
     def feedback(self) -> FeedbackLog:
-        """The votes on answers (bot.sqlite)."""
-        return self.services.feedback
+        """The votes on answers."""
+        return self.services.state.feedback
 
     @property
-    def in_flight(self) -> AnswersInFlight:
+    def in_flight(self) -> InFlight:
         """The answers being sent, whose messages are not all linked yet."""
-        return self.services.in_flight
+        return self.services.state.in_flight
 
     def is_admin(self, user_id: int | None) -> bool:
         return self.config.is_admin(user_id)

@@ -1,13 +1,17 @@
 """What people think of the answers: 👍/👎 (with an optional reason) per user and answer,
 the usage numbers built from them, and the export of 👎 questions as an evaluation file.
 
-This module owns the `feedback` table of `bot.sqlite` (the chat log's file, see
-`bot.chatlog`: an answer there keeps its question, text, citations and index generation).
 One vote per user and answer, changeable: a new press replaces the old one. `usage` gives
 answered / declined / 👍 / 👎 over the last days (for `/stats` and `citebot stats`),
 `daily` the same per day (for the chart), and `export_questions` turns the 👎 answers into
 records in the format of the question files `citebot eval` reads, with the cited article
 and an empty `answer` for an admin to fill in.
+
+This module owns the interface (`FeedbackLog`), the numbers and records built from a
+backend's rows (`FeedbackReports`, written once for both backends), and the embedded
+backend: the `feedback` table of `bot.sqlite` (the chat log's file, see `bot.chatlog`: an
+answer there keeps its question, text, citations and index generation). With a PostgreSQL
+collection the votes live in that database (`bot.postgres_feedback`); `bot.state` picks.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bot.chatlog import FILENAME
 
@@ -89,8 +94,115 @@ class Day:
     down: int
 
 
-class FeedbackLog:
-    """Votes in `bot.sqlite` beside the chat log. Thread-safe (one connection, a lock)."""
+@dataclass(frozen=True, slots=True)
+class DownVoted:
+    """An answer that got at least one 👎: what the export needs of it."""
+
+    answer_id: int
+    question: str
+    answer: str
+    index_generation: int | None
+    reasons: list[str]  # the reason codes given, sorted, without repeats
+    origin: str | None  # of its first citation
+
+
+class FeedbackLog(Protocol):
+    """The votes on answers and the numbers built from them. Implementations are
+    thread-safe; a backend that can't be reached raises `StorageUnavailableError`."""
+
+    def record(self, vote: Vote, user_id: int) -> None:
+        """`user_id`'s vote on an answer, replacing an earlier one (a reason only with 👎;
+        a plain 👎 keeps a reason given before)."""
+        ...
+
+    def counts(self, answer_id: int) -> tuple[int, int]:
+        """(👍, 👎) of one answer."""
+        ...
+
+    def vote_of(self, answer_id: int, user_id: int) -> tuple[str, str | None] | None: ...
+
+    def usage(self, days: int = DEFAULT_DAYS, today: date | None = None) -> Usage: ...
+
+    def daily(self, days: int = DEFAULT_DAYS, today: date | None = None) -> list[Day]: ...
+
+    def export_questions(self, corpus_root: Path | None = None) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+class FeedbackReports(ABC):
+    """`usage`, `daily` and `export_questions` of a `FeedbackLog`, built from the four
+    queries a backend implements (`since` is an ISO date, the first day counted)."""
+
+    @abstractmethod
+    def _answers_per_day(self, since: str) -> dict[str, tuple[int, int]]:
+        """Day (`YYYY-MM-DD`, UTC) → (answered, declined) of the answers given since."""
+
+    @abstractmethod
+    def _votes_per_day(self, since: str) -> dict[str, tuple[int, int]]:
+        """Day → (👍, 👎) on the answers given that day, since `since`."""
+
+    @abstractmethod
+    def _reasons_since(self, since: str) -> dict[str, int]:
+        """Reason code → how many 👎 gave it, on the answers given since `since`."""
+
+    @abstractmethod
+    def _down_voted(self) -> list[DownVoted]:
+        """Every answer with a 👎, newest first."""
+
+    def usage(self, days: int = DEFAULT_DAYS, today: date | None = None) -> Usage:
+        """Questions answered / declined and votes on the answers of the last `days` days."""
+        per_day = self.daily(days, today)
+        answered = sum(d.answered for d in per_day)
+        declined = sum(d.declined for d in per_day)
+        return Usage(days=days, questions=answered + declined, answered=answered,
+                     declined=declined, up=sum(d.up for d in per_day),
+                     down=sum(d.down for d in per_day),
+                     reasons=self._reasons_since(_since(days, today)))
+
+    def daily(self, days: int = DEFAULT_DAYS, today: date | None = None) -> list[Day]:
+        """One `Day` for each of the last `days` days (oldest first, today last), by the
+        day the answer was given."""
+        since = _since(days, today)
+        answers, votes = self._answers_per_day(since), self._votes_per_day(since)
+        first = date.fromisoformat(since)
+        result = []
+        for offset in range(days):
+            day = (first + timedelta(days=offset)).isoformat()
+            answered, declined = answers.get(day, (0, 0))
+            up, down = votes.get(day, (0, 0))
+            result.append(Day(day, answered, declined, up, down))
+        return result
+
+    def export_questions(self, corpus_root: Path | None = None) -> list[dict[str, Any]]:
+        """The questions whose answers got a 👎, once each (newest answer first), as
+        question-file records: `article` is the first cited article (relative to
+        `corpus_root` when under it), `answer` is "" for the admin to fill in with the
+        exact words that answer it — except "should have said it doesn't know", which is
+        recorded as unanswerable (`article` and `answer` null)."""
+        records: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for row in self._down_voted():
+            if row.question.casefold() in seen:
+                continue
+            seen.add(row.question.casefold())
+            unanswerable = row.reasons == ["unknown"]
+            records.append({
+                "id": f"feedback-{row.answer_id}",
+                "article": None if unanswerable else _article_path(row.origin, corpus_root),
+                "question": row.question,
+                "answer": None if unanswerable else "",
+                "style": EXPORT_STYLE,
+                "reasons": [REASONS[r] for r in row.reasons if r in REASONS],
+                "bot_answer": row.answer,
+                "index_generation": row.index_generation,
+            })
+        return records
+
+
+class SQLiteFeedbackLog(FeedbackReports):
+    """A `FeedbackLog` in `bot.sqlite` beside the chat log. Thread-safe (one connection, a
+    lock)."""
 
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -113,8 +225,6 @@ class FeedbackLog:
     # -- votes ----------------------------------------------------------------------------
 
     def record(self, vote: Vote, user_id: int) -> None:
-        """`user_id`'s vote on an answer, replacing an earlier one (a reason only with 👎;
-        a plain 👎 keeps a reason given before)."""
         reason = vote.reason if vote.vote == DOWN else None
         with self._lock:
             self._db.execute(
@@ -126,7 +236,6 @@ class FeedbackLog:
                 [vote.answer_id, user_id, vote.vote, reason, _now()])
 
     def counts(self, answer_id: int) -> tuple[int, int]:
-        """(👍, 👎) of one answer."""
         with self._lock:
             row = self._db.execute(
                 "SELECT SUM(vote = 'up'), SUM(vote = 'down') FROM feedback WHERE answer_id = ?",
@@ -141,79 +250,38 @@ class FeedbackLog:
                 [answer_id, user_id]).fetchone()
         return (row["vote"], row["reason"]) if row else None
 
-    # -- usage --------------------------------------------------------------------------
+    # -- the rows of the reports ------------------------------------------------------------
 
-    def usage(self, days: int = DEFAULT_DAYS, today: date | None = None) -> Usage:
-        """Questions answered / declined and votes on the answers of the last `days` days."""
-        per_day = self.daily(days, today)
-        reasons: dict[str, int] = {}
-        for row in self._query(
-                "SELECT f.reason, COUNT(*) AS n FROM feedback f JOIN answers a "
-                "ON a.id = f.answer_id WHERE f.vote = 'down' AND f.reason IS NOT NULL "
-                "AND a.created_at >= ? GROUP BY f.reason", [_since(days, today)]):
-            reasons[row["reason"]] = int(row["n"])
-        answered = sum(d.answered for d in per_day)
-        declined = sum(d.declined for d in per_day)
-        return Usage(days=days, questions=answered + declined, answered=answered,
-                     declined=declined, up=sum(d.up for d in per_day),
-                     down=sum(d.down for d in per_day), reasons=reasons)
+    def _answers_per_day(self, since: str) -> dict[str, tuple[int, int]]:
+        return {row["day"]: (int(row["answered"] or 0), int(row["declined"] or 0))
+                for row in self._query(
+                    "SELECT substr(created_at, 1, 10) AS day, SUM(abstained = 0) AS answered, "
+                    "SUM(abstained != 0) AS declined FROM answers WHERE created_at >= ? "
+                    "GROUP BY day", [since])}
 
-    def daily(self, days: int = DEFAULT_DAYS, today: date | None = None) -> list[Day]:
-        """One `Day` for each of the last `days` days (oldest first, today last), by the
-        day the answer was given."""
-        since = _since(days, today)
-        answers = {row["day"]: row for row in self._query(
-            "SELECT substr(created_at, 1, 10) AS day, SUM(abstained = 0) AS answered, "
-            "SUM(abstained != 0) AS declined FROM answers WHERE created_at >= ? GROUP BY day",
-            [since])}
-        votes = {row["day"]: row for row in self._query(
-            "SELECT substr(a.created_at, 1, 10) AS day, SUM(f.vote = 'up') AS up, "
-            "SUM(f.vote = 'down') AS down FROM feedback f JOIN answers a ON a.id = f.answer_id "
-            "WHERE a.created_at >= ? GROUP BY day", [since])}
-        first = date.fromisoformat(since[:10])
-        result = []
-        for offset in range(days):
-            day = (first + timedelta(days=offset)).isoformat()
-            a, v = answers.get(day), votes.get(day)
-            result.append(Day(day, int(a["answered"] or 0) if a else 0,
-                              int(a["declined"] or 0) if a else 0,
-                              int(v["up"] or 0) if v else 0, int(v["down"] or 0) if v else 0))
-        return result
+    def _votes_per_day(self, since: str) -> dict[str, tuple[int, int]]:
+        return {row["day"]: (int(row["up"] or 0), int(row["down"] or 0))
+                for row in self._query(
+                    "SELECT substr(a.created_at, 1, 10) AS day, SUM(f.vote = 'up') AS up, "
+                    "SUM(f.vote = 'down') AS down FROM feedback f JOIN answers a "
+                    "ON a.id = f.answer_id WHERE a.created_at >= ? GROUP BY day", [since])}
 
-    # -- export -------------------------------------------------------------------------
+    def _reasons_since(self, since: str) -> dict[str, int]:
+        return {row["reason"]: int(row["n"]) for row in self._query(
+            "SELECT f.reason, COUNT(*) AS n FROM feedback f JOIN answers a "
+            "ON a.id = f.answer_id WHERE f.vote = 'down' AND f.reason IS NOT NULL "
+            "AND a.created_at >= ? GROUP BY f.reason", [since])}
 
-    def export_questions(self, corpus_root: Path | None = None) -> list[dict[str, Any]]:
-        """The questions whose answers got a 👎, once each (newest answer first), as
-        question-file records: `article` is the first cited article (relative to
-        `corpus_root` when under it), `answer` is "" for the admin to fill in with the
-        exact words that answer it — except "should have said it doesn't know", which is
-        recorded as unanswerable (`article` and `answer` null)."""
+    def _down_voted(self) -> list[DownVoted]:
         rows = self._query(
-            "SELECT a.id, a.question, a.answer, a.abstained, a.index_generation, "
-            "GROUP_CONCAT(DISTINCT f.reason) AS reasons, c.origin AS origin, c.url AS url "
+            "SELECT a.id, a.question, a.answer, a.index_generation, "
+            "GROUP_CONCAT(DISTINCT f.reason) AS reasons, c.origin AS origin "
             "FROM answers a JOIN feedback f ON f.answer_id = a.id AND f.vote = 'down' "
             "LEFT JOIN citations c ON c.answer_id = a.id AND c.n = 1 "
             "GROUP BY a.id ORDER BY a.id DESC", [])
-        records: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        for row in rows:
-            question = row["question"]
-            if question.casefold() in seen:
-                continue
-            seen.add(question.casefold())
-            reasons = sorted(filter(None, (row["reasons"] or "").split(",")))
-            unanswerable = reasons == ["unknown"]
-            records.append({
-                "id": f"feedback-{row['id']}",
-                "article": None if unanswerable else _article_path(row["origin"], corpus_root),
-                "question": question,
-                "answer": None if unanswerable else "",
-                "style": EXPORT_STYLE,
-                "reasons": [REASONS[r] for r in reasons if r in REASONS],
-                "bot_answer": row["answer"],
-                "index_generation": row["index_generation"],
-            })
-        return records
+        return [DownVoted(row["id"], row["question"], row["answer"], row["index_generation"],
+                          sorted(filter(None, (row["reasons"] or "").split(","))),
+                          row["origin"]) for row in rows]
 
     def _query(self, sql: str, params: list[Any]) -> list[sqlite3.Row]:
         with self._lock:

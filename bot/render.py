@@ -37,6 +37,7 @@ NOT_INDEXED = (
 )
 STORAGE_UNAVAILABLE = ("The article collection can't be reached right now (its database is "
                        "down or restarting). Please ask again in a minute.")
+STORAGE_UNAVAILABLE_SHORT = "I can't reach my database right now: please try again in a minute."
 SOMETHING_WENT_WRONG = "Sorry, something went wrong while handling that. Please try again."
 TEXT_ONLY = "I can only read text: send me your question as a message."
 QUOTE_ALREADY_SHOWN = "That quote is already in the chat, just above."

@@ -295,13 +295,15 @@ GROUPS = {
 
 _INDEX = (
     Setting("data_dir", "CITEBOT_DATA_DIR", path(), DEFAULT_DATA_DIR,
-            "The collection: `citebot.sqlite`, `embeddings.sqlite`, `vectors-N.faiss`, "
-            "`bot.sqlite`.", "index", flag="citebot --data-dir",
+            "The collection: `citebot.sqlite`, `embeddings.sqlite`, `vectors-N.faiss`, and "
+            "the bot's `bot.sqlite` (all in PostgreSQL instead when `CITEBOT_DATABASE_URL` "
+            "is set).", "index", flag="citebot --data-dir",
             shown_default="`data/store/` in the project"),
     Setting("database_url", "CITEBOT_DATABASE_URL", database_url(), None,
             "Keep the collection in this PostgreSQL database (with the pgvector extension) "
             "instead of the data directory: articles, passages, the embedding cache and the "
-            "vectors (needs `pip install -e '.[cluster]'`).", "index", secret=True,
+            "vectors, and the bot's answers, votes and rate limits, shared by every process "
+            "on it (needs `pip install -e '.[cluster]'`).", "index", secret=True,
             flag="citebot --database-url"),
     Setting("model", "CITEBOT_MODEL", text(), DEFAULT_MODEL,
             "Embedding model: a name or a local sentence-transformers folder; it must match "

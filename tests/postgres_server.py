@@ -40,6 +40,23 @@ class PostgresServer:
         self._created.append(name)
         return self.url_of(name)
 
+    def drop_connections(self, url: str) -> None:
+        """End every session on the database of `url` (as a server restart would)."""
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = %s AND pid <> pg_backend_pid()", [_name(url)])
+
+    def allow_connections(self, url: str, allowed: bool) -> None:
+        """Let the database of `url` accept new connections, or refuse them (as a server
+        that is down would; with `drop_connections`, the database is gone until allowed)."""
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as admin:
+            admin.execute(f"ALTER DATABASE {_name(url)} ALLOW_CONNECTIONS "
+                          f"{'true' if allowed else 'false'}")
+
     def drop_created(self) -> None:
         import psycopg
 
@@ -47,6 +64,10 @@ class PostgresServer:
             for name in self._created:
                 connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         self._created.clear()
+
+
+def _name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
 
 
 def start_server() -> Iterator[PostgresServer]:

@@ -32,7 +32,7 @@ from telegram.ext import Application
 
 from bot import render
 from bot.app import build_application, webhook_options
-from bot.chatlog import ChatLog
+from bot.chatlog import SQLiteChatLog
 from bot.cli import main
 from bot.config import BotConfig, WebhookConfig
 from index.library import Library
@@ -235,7 +235,7 @@ def feedback_buttons(message: JSON) -> dict[str, JSON]:
 def logged_answer(store: Path, chat_id: int, message_id: int) -> tuple[Any, list[Any]]:
     """The answer bot.sqlite links to a bot message, with its citations (the bot links a
     message just after sending it, so wait a little)."""
-    log = ChatLog(store)
+    log = SQLiteChatLog(store)
     try:
         deadline = time.monotonic() + 10
         while (answer := log.answer_for_message(chat_id, message_id)) is None:
@@ -403,7 +403,7 @@ def test_a_reply_sent_before_the_bot_learns_its_answers_id_is_still_a_follow_up(
 
 
 def logged_answer_or_none(store: Path, chat_id: int, message_id: int) -> Any:
-    log = ChatLog(store)
+    log = SQLiteChatLog(store)
     try:
         return log.answer_for_message(chat_id, message_id)
     finally:

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot import render
-from bot.chatlog import ChatLog
+from bot.chatlog import SQLiteChatLog
 from bot.cli import main
-from bot.feedback import FeedbackLog, feedback_callback_data, parse_feedback_callback
+from bot.feedback import SQLiteFeedbackLog, feedback_callback_data, parse_feedback_callback
 from index.library import Library
 from tests import test_bot
 from tests.telegram_standin import TelegramStandin, telegram_standin_fixture  # noqa: F401
@@ -122,7 +122,7 @@ def test_votes_reasons_stats_chart_export_and_eval(
         assert standin.photos()[-1].startswith(b"\x89PNG\r\n\x1a\n")
         assert "only for the bot's admins" in text_of(ask(standin, BOB, BOB, "/stats chart"))
 
-    log, chatlog = FeedbackLog(store), ChatLog(store)
+    log, chatlog = SQLiteFeedbackLog(store), SQLiteChatLog(store)
     try:
         answer_id = chatlog.answer_for_message(ALICE, answer["message_id"]).id
         assert log.vote_of(answer_id, ALICE) == ("down", "source")

@@ -1,8 +1,9 @@
 """Questions: a text message (in groups only when the bot is mentioned or replied to) or
 /ask is rate-limited, read for `since:`/`until:` filters, answered by the Library in a
 worker thread, saved to the chat log, and sent with one citation button per source and
-👍 / 👎 buttons (`bot.handlers.feedback`). A
-reply to an answer is a follow-up, asked together with the earlier question.
+👍 / 👎 buttons (`bot.handlers.feedback`). A reply to an answer is a follow-up, asked
+together with the earlier question. An answer that can't be saved (the database went away
+after answering) is still sent, without its buttons, and the log says why in one line.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot import render
 from bot.chatlog import LoggedAnswer
@@ -19,11 +20,13 @@ from bot.handlers.citations import answer_replied_to
 from bot.handlers.messaging import (
     command_argument,
     is_private,
+    link_sent,
     mentions_bot,
     replied_bot_message,
     reply,
     reply_usage,
     send_answer_parts,
+    send_parts,
     typing,
     user_key,
     without_mention,
@@ -106,20 +109,28 @@ async def answer_question(update: Update, context: CitebotContext, question: str
         async with context.in_flight.sending(chat.id):
             answer = await _ask(update, context, question, dates, stream, earlier)
             if answer is not None:
-                answer_id = _record(update, context, answer)
+                answer_id = await _record(update, context, answer)
                 sent = await stream.finish(render.render_answer(answer, note=note),
-                                           render.answer_keyboard(answer_id, answer.citations))
-                context.chatlog.link_messages(answer_id, chat.id, [m.message_id for m in sent])
+                                           _keyboard(answer_id, answer))
+                if answer_id is not None:
+                    await link_sent(context, answer_id, chat.id, sent)
         return
     answer = await _ask(update, context, question, dates, None, earlier)
     if answer is None:
         return
-    answer_id = _record(update, context, answer)
-    await send_answer_parts(
-        context, chat.id, answer_id, render.render_answer(answer, note=note),
-        reply_to=message.message_id,
-        markup=render.answer_keyboard(answer_id, answer.citations),
-    )
+    answer_id = await _record(update, context, answer)
+    parts = render.render_answer(answer, note=note)
+    if answer_id is None:
+        await send_parts(context, chat.id, parts, reply_to=message.message_id)
+        return
+    await send_answer_parts(context, chat.id, answer_id, parts, reply_to=message.message_id,
+                            markup=_keyboard(answer_id, answer))
+
+
+def _keyboard(answer_id: int | None, answer: Answer) -> InlineKeyboardMarkup | None:
+    """The answer's buttons; none when it could not be logged (they would lead nowhere)."""
+    return render.answer_keyboard(answer_id, answer.citations) if answer_id is not None \
+        else None
 
 
 async def _ask(update: Update, context: CitebotContext, question: str, dates: DateRange,
@@ -141,13 +152,23 @@ async def _ask(update: Update, context: CitebotContext, question: str, dates: Da
     return None
 
 
-def _record(update: Update, context: CitebotContext, answer: Answer) -> int:
+async def _record(update: Update, context: CitebotContext, answer: Answer) -> int | None:
     """Log the answer in the chat log with the question searched (a follow-up with its
-    earlier question) and the index generation it came from; its id."""
+    earlier question) and the index generation it came from; its id, or None when the log
+    can't be reached (said in one line of the log)."""
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None
-    return context.chatlog.record_answer(chat.id, user.id if user else None, answer.question,
-                                         answer, context.library.index_generation())
+
+    def record() -> int:
+        return context.chatlog.record_answer(
+            chat.id, user.id if user else None, answer.question, answer,
+            context.library.index_generation())
+
+    try:
+        return await context.state.call(record)
+    except StorageUnavailableError as error:
+        logger.warning("answer sent without its buttons, it could not be logged: %s", error)
+        return None
 
 
 def truncate_question(question: str, limit: int) -> tuple[str, str | None]:
@@ -162,8 +183,9 @@ async def within_rate_limit(update: Update, context: CitebotContext) -> bool:
     """True if the user may ask now; tells them to slow down once per window otherwise."""
     limiter = context.limiter
     key = user_key(update)
-    verdict = limiter.check(key)
+    verdict = await context.state.call(limiter.check, key)
     if verdict is Verdict.WARN:
+        retry_in = await context.state.call(limiter.retry_in, key)
         await reply(update, context, render.render_slow_down(
-            limiter.limit, limiter.window, limiter.retry_in(key)))
+            limiter.limit, limiter.window, retry_in))
     return verdict is Verdict.ALLOW

@@ -2,7 +2,7 @@
 answer replied to, else of the chat's latest answer), shows the cited span in bold in its
 article context. A button posts its quote once per answer (a second tap, or two taps at
 once, get a notice instead of a repeat). Answers are found in the chat log, so this works
-after a restart.
+after a restart, and on any replica when the log is in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ async def answer_replied_to(update: Update, context: CitebotContext, replied: Me
     chat = update.effective_chat
     if replied is None or chat is None:
         return None
-    found = context.chatlog.answer_for_message(chat.id, replied.message_id)
-    if found is None and context.in_flight.busy(chat.id):
-        await context.in_flight.settled(chat.id)
-        found = context.chatlog.answer_for_message(chat.id, replied.message_id)
+    lookup = context.chatlog.answer_for_message
+    found = await context.state.call(lookup, chat.id, replied.message_id)
+    if found is None and await context.in_flight.settle(chat.id):
+        found = await context.state.call(lookup, chat.id, replied.message_id)
     return found
 
 
@@ -46,13 +46,14 @@ async def on_citation_button(update: Update, context: CitebotContext) -> None:
     if query is None or chat is None:
         return
     parsed = render.parse_citation_callback(query.data)
-    logged = context.chatlog.answer(parsed[0]) if parsed else None
+    chatlog, call = context.chatlog, context.state.call
+    logged = await call(chatlog.answer, parsed[0]) if parsed else None
     if parsed is None or logged is None or logged.chat_id != chat.id:
         await query.answer("That answer is no longer available.")
         return
     answer_id, n = parsed
-    known = context.chatlog.citation(answer_id, n) is not None
-    if known and not context.chatlog.claim_citation_display(answer_id, n):
+    known = await call(chatlog.citation, answer_id, n) is not None
+    if known and not await call(chatlog.claim_citation_display, answer_id, n):
         await query.answer(render.QUOTE_ALREADY_SHOWN)
         return
     await query.answer()
@@ -71,7 +72,7 @@ async def source_command(update: Update, context: CitebotContext) -> None:
         return
     replied = replied_bot_message(message, context.bot.id)
     target = (await answer_replied_to(update, context, replied) if replied
-              else context.chatlog.latest_answer(chat.id))
+              else await context.state.call(context.chatlog.latest_answer, chat.id))
     if target is None:
         await reply(update, context, "That message isn't one of my answers." if replied
                     else "There is no answer to look up yet: ask me a question first.")
@@ -83,7 +84,7 @@ async def show_citation(update: Update, context: CitebotContext, answer_id: int,
                         reply_to: int | None) -> None:
     """Send the quote of citation `n` of answer `answer_id` in its article context."""
     chat = update.effective_chat
-    citations = context.chatlog.citations(answer_id)
+    citations = await context.state.call(context.chatlog.citations, answer_id)
     citation = next((c for c in citations if c.n == n), None)
     if chat is None:
         return

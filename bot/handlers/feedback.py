@@ -30,11 +30,11 @@ async def on_feedback_button(update: Update, context: CitebotContext) -> None:
     if query is None or chat is None or user is None:
         return
     vote = parse_feedback_callback(query.data)
-    logged = context.chatlog.answer(vote.answer_id) if vote else None
+    logged = await context.state.call(context.chatlog.answer, vote.answer_id) if vote else None
     if vote is None or logged is None or logged.chat_id != chat.id:
         await query.answer("That answer is no longer available.")
         return
-    context.feedback.record(vote, user.id)
+    await context.state.call(context.feedback.record, vote, user.id)
     if query.message is not None:
         await _redraw_keyboard(context, query.message, vote)
     await query.answer(_thanks(vote))  # last: once the user sees it, the buttons are current
@@ -48,10 +48,10 @@ def _thanks(vote: Vote) -> str:
 
 async def _redraw_keyboard(context: CitebotContext, message: object, vote: Vote) -> None:
     """The answer's buttons with the new counts; the reasons offered right after a plain 👎."""
-    citations = context.chatlog.citations(vote.answer_id)
-    markup = render.answer_keyboard(
-        vote.answer_id, citations, votes=context.feedback.counts(vote.answer_id),
-        ask_reason=vote.vote == DOWN and vote.reason is None)
+    citations = await context.state.call(context.chatlog.citations, vote.answer_id)
+    votes = await context.state.call(context.feedback.counts, vote.answer_id)
+    markup = render.answer_keyboard(vote.answer_id, citations, votes=votes,
+                                    ask_reason=vote.vote == DOWN and vote.reason is None)
     current = getattr(message, "reply_markup", None)
     if isinstance(current, InlineKeyboardMarkup) and current == markup:
         return

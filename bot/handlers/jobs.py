@@ -27,6 +27,7 @@ from bot import render
 from bot.context import CitebotContext
 from bot.handlers.messaging import command_argument, reply, reply_usage, user_label
 from index.library import IngestReport, Library, Progress
+from index.storage.interfaces import StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,9 @@ class JobRunner:
                     await self._edit_quietly(bot, job, shown)
             final = job.report_text(work.result())
             logger.info("%s finished: %s", job.what, work.result().summary())
+        except StorageError as error:  # the database went away, or another process writes
+            logger.warning("%s failed: %s", job.what, error)
+            final = render.render_failure(f"{job.what.capitalize()} failed", error)
         except Exception as error:
             logger.exception("%s failed", job.what)
             final = render.render_failure(f"{job.what.capitalize()} failed", error)
@@ -241,7 +245,8 @@ async def refresh_command(update: Update, context: CitebotContext) -> None:
 
 async def scheduled_refresh(context: CitebotContext) -> None:
     """The JobQueue job: refresh the feeds (no progress message), unless a reindex, refresh
-    or ingest is running; the report goes to the log. Never raises."""
+    or ingest is running; the report goes to the log (a storage failure as one line).
+    Never raises."""
     runner = context.jobs
     try:
         feeds = await asyncio.to_thread(context.library.feeds)
@@ -259,5 +264,7 @@ async def scheduled_refresh(context: CitebotContext) -> None:
             return
         logger.info("scheduled feed refresh of %d feeds started", len(feeds))
         await runner.run(context.bot, job)
+    except StorageError as error:  # e.g. the database is down: one line each period
+        logger.warning("scheduled feed refresh skipped: %s", error)
     except Exception:
         logger.exception("scheduled feed refresh failed")

@@ -6,6 +6,7 @@ and answer with a command's usage.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -16,6 +17,9 @@ from telegram.error import TelegramError
 
 from bot import render
 from bot.context import CitebotContext
+from index.storage.interfaces import StorageUnavailableError
+
+logger = logging.getLogger(__name__)
 
 TYPING_REFRESH_SECONDS = 4.5
 
@@ -57,16 +61,28 @@ async def send_answer_parts(
 ) -> list[Message]:
     """`send_parts` for messages that show answer `answer_id`: each is linked to it in the
     chat log as soon as Telegram returns it, and a reply that arrives meanwhile waits for
-    the link (`AnswersInFlight`)."""
+    the link (`InFlight`)."""
     sent: list[Message] = []
     async with context.in_flight.sending(chat_id):
         for number, part in enumerate(parts):
             message = (await send_parts(
                 context, chat_id, [part], reply_to=reply_to if number == 0 else None,
                 markup=markup if number == len(parts) - 1 else None))[0]
-            context.chatlog.link_messages(answer_id, chat_id, [message.message_id])
+            await link_sent(context, answer_id, chat_id, [message])
             sent.append(message)
     return sent
+
+
+async def link_sent(context: CitebotContext, answer_id: int, chat_id: int,
+                    messages: Sequence[Message]) -> None:
+    """Link sent messages to their answer in the chat log. If the log can't be reached the
+    message stays sent (it just can't be replied to as a follow-up): one line in the log."""
+    try:
+        await context.state.call(context.chatlog.link_messages, answer_id, chat_id,
+                                 [m.message_id for m in messages])
+    except StorageUnavailableError as error:
+        logger.warning("answer %s was sent but its messages could not be linked: %s",
+                       answer_id, error)
 
 
 async def reply(update: Update, context: CitebotContext, text: str | Sequence[str]

@@ -1,12 +1,14 @@
 """Which storage backend holds a collection, built from `Settings`: the embedded one (SQLite
 and FAISS files in the data directory, the default) or PostgreSQL with pgvector when
-`database_url` is set. `Library` asks this module for a `Backend` and never names one.
+`database_url` is set. `Library` asks this module for a `Backend` and never names one. A
+PostgreSQL backend also hands out its `PostgresDatabase` (the pool), for other tables that
+live beside the collection (the bot's: `bot/postgres_state.py`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from index.settings import Settings
 from index.storage.interfaces import (
@@ -18,6 +20,9 @@ from index.storage.interfaces import (
     StorageUnavailableError,
 )
 
+if TYPE_CHECKING:  # psycopg is imported only with a database URL
+    from index.storage.postgres_db import PostgresDatabase
+
 
 class CollectionStore(ArticleStore, ArticleCatalog, IndexerStore, Protocol):
     """A backend's store: every store-side interface, and `close`."""
@@ -28,12 +33,13 @@ class CollectionStore(ArticleStore, ArticleCatalog, IndexerStore, Protocol):
 @dataclass(frozen=True)
 class Backend:
     """A collection's storage: the store, the embedding cache, the vector index generations,
-    and where it lives (for `stats`; no password)."""
+    where it lives (for `stats`; no password) and, on PostgreSQL, the database itself."""
 
     store: CollectionStore
     cache: EmbeddingCacheStore
     generations: IndexGenerations
     location: str
+    database: PostgresDatabase | None = None
 
     def close(self) -> None:
         self.cache.close()
@@ -70,4 +76,4 @@ def _postgres(url: str) -> Backend:
     store = PostgresStore.open(url)
     return Backend(store=store, cache=PostgresEmbeddingCache(store.database),
                    generations=PgVectorGenerations(store),
-                   location=store.database.shown_url)
+                   location=store.database.shown_url, database=store.database)

@@ -9,11 +9,13 @@ advisory write lock at once or raises `StoreBusyError` — two ingests or reinde
 run together, on one machine or several. `snapshot()` holds a REPEATABLE READ, read-only
 transaction: everything read inside it sees one committed state.
 
-The schema is created and migrated by code (`SCHEMA_VERSION`, `MIGRATIONS`), under a
-session advisory lock so that two processes starting together migrate once. A database of
-a newer schema, a wrong address or password, and a server without the pgvector extension
-are refused with one line (`StorageUnavailableError`); a connection lost mid-way raises the
-same error and the pool reconnects for the next call.
+The schema is created and migrated by code (`MIGRATIONS`, `COLLECTION`), under a
+session advisory lock so that two processes starting together migrate once. The same
+mechanism (`Schema`, `PostgresDatabase.migrate`) versions other sets of tables that share
+the database, each under its own version key in `citebot_meta` (the bot's, in
+`bot/postgres_state.py`). A database of a newer schema, a wrong address or password, and a
+server without the pgvector extension are refused with one line (`StorageUnavailableError`);
+a connection lost mid-way raises the same error and the pool reconnects for the next call.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -29,7 +32,6 @@ from psycopg_pool import ConnectionPool
 
 from index.storage.interfaces import StorageUnavailableError, StoreBusyError
 
-SCHEMA_VERSION = 2
 WRITE_LOCK = 0x63697465626F74  # "citebot": the advisory lock every write transaction takes
 MIGRATE_LOCK = WRITE_LOCK + 1
 TEXT_SEARCH = "citebot"  # the text search configuration: English stems, no stop words
@@ -89,6 +91,24 @@ MIGRATIONS: dict[int, list[str]] = {
 }
 
 
+@dataclass(frozen=True)
+class Schema:
+    """A versioned set of tables: `migrations[n]` takes it from version n - 1 to n, and
+    its version is the `citebot_meta` row `key`, changed under the advisory lock `lock`."""
+
+    name: str  # what the tables hold, for messages ("collection")
+    key: str
+    migrations: dict[int, list[str]]
+    lock: int
+
+    @property
+    def version(self) -> int:
+        return max(self.migrations)
+
+
+COLLECTION = Schema("collection", "schema_version", MIGRATIONS, MIGRATE_LOCK)
+
+
 def redacted(url: str) -> str:
     """The URL without its password, for messages."""
     parts = urlsplit(url)
@@ -140,23 +160,36 @@ class PostgresDatabase:
     def _migrate(self, timeout: int) -> None:
         with self._connect(timeout) as connection:
             self._create_vector_extension(connection)
-            connection.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK])
-            try:
-                version = self._schema_version(connection)
-                if version > SCHEMA_VERSION:
-                    raise StorageUnavailableError(
-                        f"{self.shown_url} holds a citebot collection of schema {version}; "
-                        f"this citebot knows schema {SCHEMA_VERSION} at most: upgrade citebot")
-                for target in range(version + 1, SCHEMA_VERSION + 1):
-                    with connection.transaction():
-                        for statement in MIGRATIONS[target]:
-                            connection.execute(statement)
-                        connection.execute(
-                            "INSERT INTO citebot_meta(key, value) VALUES('schema_version', %s) "
-                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                            [str(target)])
-            finally:
-                connection.execute("SELECT pg_advisory_unlock(%s)", [MIGRATE_LOCK])
+            self._apply(connection, COLLECTION)
+
+    def migrate(self, schema: Schema, timeout: int = 10) -> None:
+        """Bring `schema`'s tables to its latest version (see `_apply`). Needs the
+        collection's tables (`citebot_meta`): the constructor migrates those first.
+
+        Raises `StorageUnavailableError` when the database holds a newer version."""
+        with self._connect(timeout) as connection:
+            self._apply(connection, schema)
+
+    def _apply(self, connection: psycopg.Connection, schema: Schema) -> None:
+        """The missing versions of `schema`, one transaction each, under its advisory lock
+        (two processes starting together migrate once)."""
+        connection.execute("SELECT pg_advisory_lock(%s)", [schema.lock])
+        try:
+            version = self._schema_version(connection, schema.key)
+            if version > schema.version:
+                raise StorageUnavailableError(
+                    f"{self.shown_url} holds a citebot {schema.name} of schema {version}; "
+                    f"this citebot knows schema {schema.version} at most: upgrade citebot")
+            for target in range(version + 1, schema.version + 1):
+                with connection.transaction():
+                    for statement in schema.migrations[target]:
+                        connection.execute(statement)
+                    connection.execute(
+                        "INSERT INTO citebot_meta(key, value) VALUES(%s, %s) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        [schema.key, str(target)])
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", [schema.lock])
 
     def _create_vector_extension(self, connection: psycopg.Connection) -> None:
         installed = connection.execute(
@@ -172,12 +205,12 @@ class PostgresDatabase:
                 "administrator run CREATE EXTENSION vector in that database") from None
 
     @staticmethod
-    def _schema_version(connection: psycopg.Connection) -> int:
+    def _schema_version(connection: psycopg.Connection, key: str) -> int:
         exists = connection.execute("SELECT to_regclass('citebot_meta')").fetchone()
         if not exists or exists[0] is None:
             return 0
         row = connection.execute(
-            "SELECT value FROM citebot_meta WHERE key = 'schema_version'").fetchone()
+            "SELECT value FROM citebot_meta WHERE key = %s", [key]).fetchone()
         return int(row[0]) if row else 0
 
     # -- connections ------------------------------------------------------------------
@@ -198,10 +231,11 @@ class PostgresDatabase:
             yield connection
 
     @contextmanager
-    def free_connection(self) -> Iterator[psycopg.Connection]:
+    def free_connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection]:
         """A pool connection apart from the thread's transaction: what it writes commits
-        on its own (the embedding cache)."""
-        with self._unavailable_as_error(), self.pool.connection() as connection:
+        on its own (the embedding cache, the bot's tables). `timeout`: the most seconds to
+        wait for one (default: the pool's 30)."""
+        with self._unavailable_as_error(), self.pool.connection(timeout) as connection:
             yield connection
 
     @contextmanager
