@@ -421,3 +421,17 @@ def test_a_misspelled_name_is_read_as_the_collection_writes_it() -> None:
     assert found == {"schwarzeneger": "schwarzenegger", "goverment": "government"}
     assert corrected("did SCHWARZENEGER's goverment cut taxes", found) == (
         "did schwarzenegger's government cut taxes")
+
+
+@pytest.mark.parametrize("sentence, amount", [
+    ("The price of a café crème rose to 3 € in Paris.", "3 €"),
+    ("Tickets cost 12,50 € at the door.", "12,50 €"),
+    ("The firm paid $42m for the rights.", "$42m"),
+    ("A pint now costs 90p more.", "90p"),
+])
+def test_a_sum_of_money_is_a_fact_whichever_side_its_symbol_is_on(sentence: str,
+                                                                  amount: str) -> None:
+    question = Question.of("How much does it cost?")
+    assert question.kind == "money"
+    spans = new_fact_spans(question.kind, sentence, question.asked)
+    assert [sentence[start:end] for start, end in spans] == [amount]

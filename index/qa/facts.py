@@ -37,11 +37,13 @@ if TYPE_CHECKING:
 
 Span = tuple[int, int]
 
-# A sum of money: "$42m", "£22m", "€1.5bn", "US$3", "250,000 dollars", "90p".
+# A sum of money: "$42m", "£22m", "€1.5bn", "US$3", "250,000 dollars", "90p", and the
+# symbol after the amount as much of Europe writes it: "3 €", "2,50 €", "1,5 milliard €".
 _MONEY = re.compile(r"(?:\b(?:US|A|C|HK|NZ))?[£$€¥]\s?\d[\d,.]*(?:\s?(?:m|bn|k|million|billion|"
                     r"trillion)\b)?|\b\d[\d,.]*\s?(?:m|bn|million|billion|trillion)?\s?"
-                    r"(?:dollars|pounds|euros|yen|yuan|roubles|rupees|francs|pence|cents|p)\b",
-                    re.I)
+                    r"(?:dollars|pounds|euros|yen|yuan|roubles|rupees|francs|pence|cents|p)\b|"
+                    r"\b\d[\d,.]*(?:\s?(?:m|bn|k|million|billion|trillion|milliards?))?\s?[€£$¥]"
+                    r"(?![\w$€£¥])", re.I)
 _SCORE = re.compile(r"(?<![\w.-])\d{1,3}-\d{1,3}(?![\w.-]|-\d)")
 _CALENDAR = (r"january|february|march|april|may|june|july|august|september|october|november|"
              r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday")
