@@ -67,3 +67,12 @@ def postgres_server() -> Iterator[PostgresServer]:
 def database_url(postgres_server: PostgresServer) -> str:
     """The URL of a new, empty PostgreSQL database for this test."""
     return postgres_server.fresh_database()
+
+
+def assert_stopped_with_one_line(returncode: int, stderr: str, expected: str) -> None:
+    """A command that failed as a user should see it: exit code 2 and one `error:` line
+    holding `expected`, no traceback."""
+    assert returncode == 2, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and expected in errors[0], stderr
+    assert "Traceback" not in stderr
