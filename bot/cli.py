@@ -592,9 +592,12 @@ def migrate(ctx: click.Context, to_url: str, sample: int, as_json: bool) -> None
             refuse_if_answered(database)
         with _progress_bar() as progress:
             report = copy_collection(source, target, sample=sample, progress=progress)
-        bot_report = copy_bot_state(bot_state, database) if bot_state else None
     except (MigrationError, StateMigrationError) as error:
         raise click.ClickException(str(error)) from error
+    try:
+        bot_report = copy_bot_state(bot_state, database) if bot_state else None
+    except StateMigrationError as error:
+        raise click.ClickException(f"{error} (the collection itself was copied)") from error
     counts_match = report.counts_match and (bot_report is None or bot_report.counts_match)
     if as_json:
         bot_json = None if bot_report is None else {
@@ -622,7 +625,7 @@ def _print_migration(report: MigrationReport, bot_report: BotStateReport | None)
     for name, (before, after) in counts.items():
         click.echo(f"{name:>20}: {before} → {after}" + ("" if before == after
                                                         else "  MISMATCH"))
-    click.echo(f"{'answers':>20}: {report.answers_same}/{report.answers_compared} "
+    click.echo(f"{'sample answers':>20}: {report.answers_same}/{report.answers_compared} "
                "cite the same articles")
     for question in report.different:
         click.echo(f"  differs: {question}")

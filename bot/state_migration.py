@@ -178,8 +178,8 @@ def _answers_held(connection: psycopg.Connection) -> int:
 
 def _refusal(held: int) -> StateMigrationError:
     return StateMigrationError(
-        f"the target's bot tables already hold {held} answers: migrate bot.sqlite into a "
-        "database no bot has answered from (two histories are not mixed)")
+        f"the target's bot tables already hold {held} answer{'s' * (held != 1)}: migrate "
+        "bot.sqlite into a database no bot has answered from (two histories are not mixed)")
 
 
 def refuse_if_answered(database: PostgresDatabase) -> None:

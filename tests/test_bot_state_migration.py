@@ -147,7 +147,7 @@ def test_a_target_a_bot_has_answered_from_is_refused_before_anything_is_copied(
         refused = citebot("--data-dir", str(store), "migrate", "--to", database_url)
         assert refused.exit_code == 1
         assert refused.output.strip().splitlines() == [
-            "Error: the target's bot tables already hold 1 answers: migrate bot.sqlite into a "
+            "Error: the target's bot tables already hold 1 answer: migrate bot.sqlite into a "
             "database no bot has answered from (two histories are not mixed)"]
         with psycopg.connect(database_url) as connection:
             assert connection.execute("SELECT count(*) FROM articles").fetchone() == (0,)
@@ -173,7 +173,9 @@ def test_a_copy_the_target_refuses_half_way_leaves_its_bot_tables_as_they_were(
     failed = citebot("--data-dir", str(store), "migrate", "--to", database_url)
     assert failed.exit_code == 1
     assert "Error: cannot copy bot.sqlite into postgresql://" in failed.output
-    assert "no votes today; the bot's tables there are as they were" in failed.output
+    assert "no votes today; the bot's tables there are as they were (the collection itself " \
+        "was copied)" in failed.output
+    assert len(failed.output.strip().splitlines()) == 1
     with psycopg.connect(database_url) as connection:
         for table in ("bot_answers", "bot_answer_messages", "bot_citations",
                       "bot_shown_citations", "bot_feedback"):
