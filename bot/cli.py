@@ -616,8 +616,8 @@ def _print_migration(report: MigrationReport, bot_report: BotStateReport | None)
     if bot_report is None:
         click.echo("no bot.sqlite in the data folder: no bot answers or votes to copy")
     else:
-        skipped = (f"; skipped {bot_report.skipped} rows naming no answer"
-                   if bot_report.skipped else "")
+        left = bot_report.skipped
+        skipped = f"; skipped {left} row{'s' * (left != 1)} naming no answer" if left else ""
         click.echo(f"copied {bot_report.answers} bot answers and {bot_report.votes} votes "
                    f"from bot.sqlite (rate limits are not copied){skipped}")
     counts = {**report.counts, **{f"bot {name}": pair for name, pair

@@ -149,9 +149,12 @@ def read_bot_state(data_dir: Path) -> BotSnapshot | None:
 def _read_table(connection: sqlite3.Connection, table: _Table) -> tuple[list[list[Any]], int]:
     """A table's rows as PostgreSQL takes them (a column the file lacks is NULL; a table it
     lacks has no rows), and how many were left out for naming no answer."""
-    present = {row[1] for row in connection.execute(f"PRAGMA table_info({table.source})")}
+    present = _columns(connection, table.source)
     if not present:
         return [], 0
+    if table.source != "answers" and not _columns(connection, "answers"):
+        everything = connection.execute(f"SELECT count(*) FROM {table.source}").fetchone()
+        return [], int(everything[0])
     selected = ", ".join(column if column in present else f"NULL AS {column}"
                          for column in table.columns)
     linked = "" if table.source == "answers" else \
@@ -162,6 +165,11 @@ def _read_table(connection: sqlite3.Connection, table: _Table) -> tuple[list[lis
     converted = [[table.convert.get(column, _same)(value)
                   for column, value in zip(table.columns, row, strict=True)] for row in rows]
     return converted, int(total) - len(rows)
+
+
+def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
+    """The columns of a table of the file (none when it has no such table)."""
+    return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
 
 
 def _same(value: Any) -> Any:

@@ -40,8 +40,9 @@ def citebot(*args: str) -> Result:
 @pytest.fixture
 def store(samples: Path, tmp_path: Path) -> Iterator[Path]:
     """An embedded library of the samples whose bot.sqlite holds three answers, as the bot
-    logs them: ids 1, 3 and 4 (2 is gone, as in a file an older bot left), the first with
-    messages linked, a citation shown and two votes, the declined one voted 👎."""
+    logs them: ids 1, 3 and 4 (2 is gone, its vote left behind, as in a file an older bot
+    left), the first with messages linked, a citation shown and two votes, the declined one
+    voted 👎."""
     data_dir = tmp_path / "store"
     assert citebot("--data-dir", str(data_dir), "ingest", str(samples)).exit_code == 0
     library = Library(Settings.from_env(data_dir))
@@ -60,6 +61,7 @@ def store(samples: Path, tmp_path: Path) -> Iterator[Path]:
         feedback.record(Vote(first, UP), ALICE)
         feedback.record(Vote(first, DOWN, "source"), BOB)
         feedback.record(Vote(declined, DOWN, "unknown"), BOB)
+        feedback.record(Vote(gone, UP), BOB)  # left naming no answer: skipped
         again = chatlog.record_answer(CHAT, ALICE, "And in Europe?", cited, generation)
         assert (first, gone, declined, again) == (1, 2, 3, 4)
     finally:
@@ -90,6 +92,7 @@ def test_migrate_copies_the_bots_answers_citations_and_votes(store: Path,
     assert report["counts_match"] is True
     bot_state = report["bot_state"]
     assert (bot_state["answers"], bot_state["votes"], bot_state["largest_id"]) == (3, 3, 4)
+    assert bot_state["skipped"] == 1
     assert bot_state["counts"] == {"answers": [3, 3], "messages": [3, 3],
                                    "citations": [2 * len(_citations(store, 1))] * 2,
                                    "shown citations": [1, 1], "votes": [3, 3]}
@@ -130,8 +133,8 @@ def test_migrate_copies_the_bots_answers_citations_and_votes(store: Path,
 def test_the_text_report_says_what_was_copied(store: Path, database_url: str) -> None:
     migrated = citebot("--data-dir", str(store), "migrate", "--to", database_url)
     assert migrated.exit_code == 0, migrated.output
-    assert "copied 3 bot answers and 3 votes from bot.sqlite (rate limits are not copied)" \
-        in migrated.output
+    assert "copied 3 bot answers and 3 votes from bot.sqlite (rate limits are not copied); " \
+        "skipped 1 row naming no answer" in migrated.output
     assert "bot answers: 3 → 3" in migrated.output and "MISMATCH" not in migrated.output
 
 
@@ -201,6 +204,7 @@ def _declined(store: Path) -> object:
 def _vote_times_sqlite(store: Path) -> list[tuple[int, int, datetime]]:
     with sqlite3.connect(store / FILENAME) as connection:
         rows = connection.execute("SELECT answer_id, user_id, updated_at FROM feedback "
+                                  "WHERE answer_id IN (SELECT id FROM answers) "
                                   "ORDER BY answer_id, user_id").fetchall()
     connection.close()
     return [(a, u, datetime.fromisoformat(t)) for a, u, t in rows]
