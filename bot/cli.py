@@ -42,7 +42,9 @@ _BUSY_ERRORS = (("index.storage.interfaces", "StoreBusyError"),)
 
 if TYPE_CHECKING:  # the heavy modules load in the commands that use them: --help is instant
     from bot.feedback import Usage
+    from bot.state_migration import BotStateReport
     from index.library import Library
+    from index.migrate import MigrationReport
     from index.qa.answer import Answer
     from index.storage import StoredArticle
 
@@ -563,9 +565,17 @@ def refresh(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def migrate(ctx: click.Context, to_url: str, sample: int, as_json: bool) -> None:
     """Copy the collection in --data-dir into PostgreSQL without embedding anything again
-    (the vectors come from the cache), then check counts and a sample of answers."""
+    (the vectors come from the cache), then the bot's answers and votes from its
+    bot.sqlite (ids kept, so buttons already sent still work; rate limits are not
+    copied), then check counts and a sample of answers."""
     from dataclasses import asdict, replace
 
+    from bot.state_migration import (
+        StateMigrationError,
+        copy_bot_state,
+        read_bot_state,
+        refuse_if_answered,
+    )
     from index.migrate import MigrationError
     from index.migrate import migrate as copy_collection
     from index.settings import database_url
@@ -574,26 +584,51 @@ def migrate(ctx: click.Context, to_url: str, sample: int, as_json: bool) -> None
     target_url = database_url().read(to_url, "--to")
     source = _open_library(ctx, replace(settings, database_url=None))
     target = _open_library(ctx, replace(settings, database_url=target_url))
+    database = target.backend.database
+    assert database is not None
     try:
+        bot_state = read_bot_state(settings.data_dir)
+        if bot_state is not None:
+            refuse_if_answered(database)
         with _progress_bar() as progress:
             report = copy_collection(source, target, sample=sample, progress=progress)
-    except MigrationError as error:
+    except (MigrationError, StateMigrationError) as error:
         raise click.ClickException(str(error)) from error
+    try:
+        bot_report = copy_bot_state(bot_state, database) if bot_state else None
+    except StateMigrationError as error:
+        raise click.ClickException(f"{error} (the collection itself was copied)") from error
+    counts_match = report.counts_match and (bot_report is None or bot_report.counts_match)
     if as_json:
-        click.echo(json.dumps({**asdict(report), "counts_match": report.counts_match},
-                              indent=2))
+        bot_json = None if bot_report is None else {
+            **asdict(bot_report), "answers": bot_report.answers, "votes": bot_report.votes}
+        click.echo(json.dumps({**asdict(report), "bot_state": bot_json,
+                               "counts_match": counts_match}, indent=2))
     else:
-        click.echo(f"copied {report.articles} articles and {report.vectors_copied} cached "
-                   f"vectors; embedded {report.embedded} texts")
-        for name, (before, after) in report.counts.items():
-            click.echo(f"{name:>10}: {before} → {after}" + ("" if before == after
-                                                            else "  MISMATCH"))
-        click.echo(f"   answers: {report.answers_same}/{report.answers_compared} "
-                   "cite the same articles")
-        for question in report.different:
-            click.echo(f"  differs: {question}")
-    if not report.counts_match:
+        _print_migration(report, bot_report)
+    if not counts_match:
         ctx.exit(1)
+
+
+def _print_migration(report: MigrationReport, bot_report: BotStateReport | None) -> None:
+    click.echo(f"copied {report.articles} articles and {report.vectors_copied} cached "
+               f"vectors; embedded {report.embedded} texts")
+    if bot_report is None:
+        click.echo("no bot.sqlite in the data folder: no bot answers or votes to copy")
+    else:
+        left = bot_report.skipped
+        skipped = f"; skipped {left} row{'s' * (left != 1)} naming no answer" if left else ""
+        click.echo(f"copied {bot_report.answers} bot answers and {bot_report.votes} votes "
+                   f"from bot.sqlite (rate limits are not copied){skipped}")
+    counts = {**report.counts, **{f"bot {name}": pair for name, pair
+                                  in (bot_report.counts if bot_report else {}).items()}}
+    for name, (before, after) in counts.items():
+        click.echo(f"{name:>20}: {before} → {after}" + ("" if before == after
+                                                        else "  MISMATCH"))
+    click.echo(f"{'sample answers':>20}: {report.answers_same}/{report.answers_compared} "
+               "cite the same articles")
+    for question in report.different:
+        click.echo(f"  differs: {question}")
 
 
 @main.command("eval")

@@ -19,11 +19,11 @@ from bot.postgres_state import bot_connection
 from index.qa.answer import Answer, Citation
 from index.storage.postgres_db import PostgresDatabase
 
-_CITATION_COLUMNS = ("answer_id", "n", "article_id", "passage_id", "title", "origin", "url",
-                     "outlet", "author", "published_at", "quote", "quote_start", "quote_end",
-                     "score", "also_reported_by", "spans")
-_INSERT_CITATION = (f"INSERT INTO bot_citations ({', '.join(_CITATION_COLUMNS)}) VALUES "
-                    f"({', '.join(['%s'] * len(_CITATION_COLUMNS))})")
+CITATION_COLUMNS = ("answer_id", "n", "article_id", "passage_id", "title", "origin", "url",
+                    "outlet", "author", "published_at", "quote", "quote_start", "quote_end",
+                    "score", "also_reported_by", "spans")
+_INSERT_CITATION = (f"INSERT INTO bot_citations ({', '.join(CITATION_COLUMNS)}) VALUES "
+                    f"({', '.join(['%s'] * len(CITATION_COLUMNS))})")
 
 
 class PostgresChatLog:
@@ -49,7 +49,7 @@ class PostgresChatLog:
             if rows:
                 with connection.cursor() as cursor:
                     cursor.executemany(_INSERT_CITATION, [
-                        [row[column] for column in _CITATION_COLUMNS] for row in rows])
+                        [row[column] for column in CITATION_COLUMNS] for row in rows])
             return answer_id
 
     def link_messages(self, answer_id: int, chat_id: int, message_ids: list[int]) -> None:

@@ -60,6 +60,9 @@ def test_migrate_copies_an_embedded_collection_without_embedding(
     assert report["embedded"] == 0 and report["counts_match"] is True
     assert report["counts"]["articles"] == [11, 11] and report["vectors_copied"] > 100
     assert report["answers_same"] == report["answers_compared"] == 5
+    assert report["bot_state"] is None  # no bot.sqlite: no bot tables created
+    with psycopg.connect(database_url) as connection:
+        assert connection.execute("SELECT to_regclass('bot_answers')").fetchone() == (None,)
     source = json.loads(citebot("--data-dir", data_dir, "latest", "3", "--json").stdout)
     copy = json.loads(citebot("--database-url", database_url, "latest", "3", "--json").stdout)
     assert source == copy  # same ids, titles and dates
