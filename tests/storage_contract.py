@@ -36,11 +36,14 @@ class ContractStore(ArticleStore, ArticleCatalog, IndexerStore, Protocol):
 
 @dataclass(frozen=True)
 class StorageBackend:
-    """How to open a backend in an empty folder: its store, then its index generations."""
+    """How to open a backend in an empty folder: its store, then its index generations;
+    and how to make an open store's database as a citebot before the vocabulary left it
+    (its schema version back, no vocabulary) and open it again, migrating it."""
 
     name: str
     open_store: Callable[[Path], ContractStore]
     open_generations: Callable[[Path, ContractStore], IndexGenerations]
+    reopen_before_vocabulary: Callable[[Path, ContractStore], ContractStore]
 
 
 HARBOUR = ArticleDraft(
