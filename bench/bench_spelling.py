@@ -4,6 +4,8 @@
 Usage:  .venv/bin/python bench/bench_spelling.py --data-dir STORE [--words 2000] [--seed 7]
                                                  [--database-url URL] [--out F]
         .venv/bin/python bench/bench_spelling.py --corpus FOLDER [--words 3000] [--seed 3]
+        .venv/bin/python bench/bench_spelling.py --data-dir STORE --misspell QA.jsonl...
+                                                 --out-dir DIR [--seed 5]
 
 Misspellings are made from the store's own vocabulary, not chosen by hand: words of 5+
 letters used by 2+ articles are drawn at random (seeded) and given one edit each — a letter
@@ -25,6 +27,11 @@ OSA, and difflib's ratio that spelling used before, at 0.8, same first letter): 
 misspellings (made as above from the collection's words of 4+ letters) the share given back
 their word, another word or none; and the share of the other files' real words — unknown to
 the collection, their stems too — that it would change into a collection word.
+
+With `--misspell`, each question file is written again to DIR with one typo in every
+question: its rarest content word of 5+ letters that the store's vocabulary has (fewest
+articles), given one edit as above (not a vocabulary word), in the case it was written; the
+record gets `"typo": [word, misspelling]`. Score them with `citebot eval DIR/FILE`.
 """
 
 from __future__ import annotations
@@ -163,6 +170,44 @@ def compare_measures(corpus: Path, count: int, rng: random.Random) -> dict[str, 
     return result
 
 
+def misspell_questions(vocabulary: dict[str, int], files: list[Path], out_dir: Path,
+                       rng: random.Random) -> dict[str, int]:
+    """Write each question file to `out_dir` with one typo per question (see the module);
+    returns how many questions of each got one."""
+    import re
+
+    from index.qa.spelling import corrected
+    from index.text import query_terms
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    changed: dict[str, int] = {}
+    for path in files:
+        lines = []
+        changed[path.name] = 0
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            words = [w for w in query_terms(record["question"])
+                     if len(w) >= 5 and w.isalpha() and w in vocabulary]
+            if words:
+                word = min(words, key=lambda w: (vocabulary[w], w))
+                wrong = misspell(word, rng)
+                while wrong in vocabulary:
+                    wrong = misspell(word, rng)
+                first = re.search(rf"\b{re.escape(word)}\b", record["question"], flags=re.I)
+                if first:
+                    question = record["question"]
+                    record["question"] = (question[:first.start()]
+                                          + corrected(first.group(0), {word: wrong})
+                                          + question[first.end():])
+                    record["typo"] = [word, wrong]
+                    changed[path.name] += 1
+            lines.append(json.dumps(record, ensure_ascii=False))
+        (out_dir / path.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return changed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path)
@@ -170,6 +215,8 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url")
+    parser.add_argument("--misspell", type=Path, nargs="+")
+    parser.add_argument("--out-dir", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.corpus:
@@ -182,6 +229,12 @@ def main() -> None:
 
     store = SQLiteStore(args.data_dir)
     vocabulary = dict(store.db.execute("SELECT word, articles FROM vocabulary").fetchall())
+    if args.misspell:
+        if not args.out_dir:
+            parser.error("--misspell needs --out-dir")
+        print(json.dumps(misspell_questions(vocabulary, args.misspell, args.out_dir,
+                                            random.Random(args.seed))))
+        return
     pairs = misspellings(vocabulary, args.words, random.Random(args.seed), min_length=5)
     result: dict[str, object] = {
         "machine": describe(), "vocabulary": len(vocabulary),
