@@ -115,7 +115,9 @@ def vocabulary_rows(counts: dict[str, int]) -> list[list]:
 
 
 def _build_vocabulary(connection: psycopg.Connection) -> None:
-    """Schema 3: the vocabulary of the articles already stored, read in pages."""
+    """Schema 3: the vocabulary of the articles already stored, read in pages (made again
+    whole if the table held words already)."""
+    connection.execute("DELETE FROM vocabulary")
     counts: Counter[str] = Counter()
     last = 0
     while rows := connection.execute(

@@ -160,7 +160,9 @@ def _move_embeddings_out(database: sqlite_utils.Database, data_dir: Path) -> Non
 
 
 def _build_vocabulary(database: sqlite_utils.Database, _data_dir: Path) -> None:
-    """Schema 6: the vocabulary of the articles already stored."""
+    """Schema 6: the vocabulary of the articles already stored (made again whole if the
+    table was there already)."""
+    database.execute("DELETE FROM vocabulary")
     counts: Counter[str] = Counter()
     for title, body in database.execute("SELECT title, body FROM articles"):
         counts.update(article_words(title, body))
