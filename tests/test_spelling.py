@@ -1,7 +1,8 @@
 """Spelling against the collection's vocabulary (index/vocabulary.py, index/qa/spelling.py),
 through the real store, index and model on the bundled sample articles: a misspelled name is
-read as the collection writes it before anything is searched, a word the collection uses is
-never changed, and the vocabulary follows ingest, reindex and removal."""
+read as the collection writes it before anything is searched — also when its story is not
+among those retrieved for the question as written —, a word the collection uses is never
+changed, and the vocabulary follows ingest, reindex and removal."""
 
 from __future__ import annotations
 
@@ -11,14 +12,29 @@ from pathlib import Path
 import pytest
 
 from index.library import Library
+from index.qa.question import Question
+from index.qa.retrieve import retrieve
+from index.qa.tuning import AnswerTuning
 from index.settings import Settings
 from index.vocabulary import closest, length_band
+from tests.conftest import SAMPLES
 
 
 @pytest.fixture
 def library(samples: Path, data_dir: Path) -> Iterator[Library]:
     opened = Library(Settings(data_dir=data_dir))
     opened.ingest([samples])
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def narrow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    """The sample articles in a library that retrieves few passages (4, one per story)."""
+    folder = tmp_path_factory.mktemp("narrow")
+    tuning = AnswerTuning(passages=4, passages_per_story=1, retriever_top=1)
+    opened = Library(Settings(data_dir=folder / "store", tuning=tuning))
+    opened.ingest([SAMPLES])
     yield opened
     opened.close()
 
@@ -58,6 +74,28 @@ def test_misspelled_names_are_answered_from_their_article(
     assert answer.corrections == corrections
     assert not answer.abstained and _cited(answer)[0] == article
     assert fact in answer.answer
+
+
+@pytest.mark.parametrize(("question", "corrections", "article", "fact"), [
+    ("What did Gilmor say?", {"gilmor": "gillmor"}, "bbc-google-toolbar-concern.txt",
+     "Dan Gillmor"),
+    ("What is Spenymor?", {"spenymor": "spennymoor"}, "bbc-electrolux-jobs.txt", "Spennymoor"),
+    ("What did Zanusi do?", {"zanusi": "zanussi"}, "bbc-electrolux-jobs.txt", "Zanussi"),
+])
+def test_a_name_is_corrected_when_its_story_is_not_among_those_retrieved(
+        narrow: Library, question: str, corrections: dict[str, str], article: str,
+        fact: str) -> None:
+    """With few passages retrieved, the story of the misspelled name is not among those
+    found for the question as written — the words spelling was matched against before —
+    and the collection's vocabulary still gives its word, which then finds the story."""
+    tuning = narrow.settings.tuning
+    with narrow.store.snapshot():
+        hits = retrieve(narrow.store, narrow.live_index(), Question.of(question),
+                        narrow.answerer._encoder().embed_query(question), tuning)
+    assert article not in {Path(hit.article.origin).name for hit in hits}
+    answer = narrow.ask(question)
+    assert answer.corrections == corrections
+    assert _cited(answer)[0] == article and fact in answer.answer
 
 
 def test_the_vocabulary_is_looked_into_only_for_a_word_no_article_uses(
