@@ -36,11 +36,14 @@ class ContractStore(ArticleStore, ArticleCatalog, IndexerStore, Protocol):
 
 @dataclass(frozen=True)
 class StorageBackend:
-    """How to open a backend in an empty folder: its store, then its index generations."""
+    """How to open a backend in an empty folder: its store, then its index generations;
+    and how to make an open store's database as a citebot before the vocabulary left it
+    (its schema version back, no vocabulary) and open it again, migrating it."""
 
     name: str
     open_store: Callable[[Path], ContractStore]
     open_generations: Callable[[Path, ContractStore], IndexGenerations]
+    reopen_before_vocabulary: Callable[[Path, ContractStore], ContractStore]
 
 
 HARBOUR = ArticleDraft(
@@ -247,6 +250,71 @@ class StorageContract:
                    for pid, _s in store.lexical_search(["quarry"], 10))
         assert store.counts()["articles"] == 2 and store.counts()["stories"] == 2
         assert bridge_id in {a.id for a in store.all_articles()}
+
+    # -- the vocabulary -------------------------------------------------------------------
+
+    def test_the_vocabulary_counts_the_articles_using_each_word(self, store: ContractStore
+                                                                ) -> None:
+        assert store.similar_words("zorvik", 5) == []
+        self.add(store, HARBOUR, BRIDGE, WIRE_COPY)
+        assert store.similar_words("zorvik", 5) == [("zorvik", 2)]  # the story and its copy
+        assert store.similar_words("ZORVICK", 5) == [("zorvik", 2)]  # case, a typo
+        assert store.similar_words("zrovik", 5) == [("zorvik", 2)]  # two letters swapped
+        assert store.similar_words("granit", 1) == [("granite", 3)]
+        assert store.similar_words("footbrige", 5) == [("footbridge", 1)]
+        assert store.similar_words("defences", 1) == [("defences", 2)]  # headline words too
+        assert store.similar_words("sorvik", 5) == []  # another first letter
+        assert store.similar_words("zeppelin", 5) == [] and store.similar_words("", 5) == []
+        assert store.similar_words("zorvik", 0) == []
+
+    def test_among_equally_close_words_the_more_used_comes_first(self, store: ContractStore
+                                                                 ) -> None:
+        self.add(store, copy_of(HARBOUR, origin="/a", body="A merlin hunted over the dunes."),
+                 copy_of(BRIDGE, origin="/b", body="The merlin nests on the cliffs."),
+                 copy_of(BRIDGE, origin="/c", title="Anglers", body="A blue marlin was landed."))
+        assert store.similar_words("mirlin", 5) == [("merlin", 2), ("marlin", 1)]
+        assert store.similar_words("merlin", 5) == [("merlin", 2), ("marlin", 1)]
+        assert store.remove_origins(["/a"]) == 1
+        assert store.similar_words("mirlin", 5) == [("marlin", 1), ("merlin", 1)]
+
+    def test_the_vocabulary_follows_updates_and_removals(self, store: ContractStore) -> None:
+        self.add(store, HARBOUR, BRIDGE)
+        assert store.similar_words("quarry", 1) == [("quarry", 1)]
+        body = HARBOUR.body.replace("from the old quarry", "from Norway") + " Fishing resumed."
+        assert store.upsert_article(copy_of(HARBOUR, body=body),
+                                    max_tokens=SMALL_PASSAGES) == "updated"
+        assert store.similar_words("quarry", 1) == []  # no article uses it any more
+        assert store.similar_words("fishing", 1) == [("fishing", 1)]
+        assert store.similar_words("granite", 1) == [("granite", 2)]  # counted once each
+        assert store.remove_origins([BRIDGE.origin]) == 1
+        assert store.similar_words("footbridge", 1) == []
+        assert store.similar_words("granite", 1) == [("granite", 1)]
+        assert store.remove_origins([HARBOUR.origin]) == 1
+        assert store.similar_words("granite", 1) == [] and store.similar_words("zorvik", 1) == []
+
+    def test_the_vocabulary_rolls_back_with_its_articles(self, store: ContractStore) -> None:
+        self.add(store, BRIDGE)
+        with pytest.raises(RuntimeError), store.transaction():
+            self.add(store, HARBOUR)
+            store.remove_origins([BRIDGE.origin])
+            assert store.similar_words("zorvik", 1) == [("zorvik", 1)]  # seen inside it
+            raise RuntimeError("a write failed")
+        assert store.similar_words("zorvik", 1) == []
+        assert store.similar_words("footbridge", 1) == [("footbridge", 1)]
+
+    def test_a_store_from_before_the_vocabulary_gets_it_built(
+            self, backend: StorageBackend, store: ContractStore, tmp_path: Path) -> None:
+        self.add(store, HARBOUR, BRIDGE, WIRE_COPY)
+        migrated = backend.reopen_before_vocabulary(tmp_path / "store", store)
+        try:
+            assert migrated.counts()["articles"] == 3
+            assert migrated.similar_words("zorvik", 5) == [("zorvik", 2)]
+            assert migrated.similar_words("granit", 1) == [("granite", 3)]
+            assert migrated.remove_origins([BRIDGE.origin]) == 1
+            assert migrated.similar_words("footbridge", 1) == []
+            assert migrated.similar_words("granite", 1) == [("granite", 2)]
+        finally:
+            migrated.close()
 
     # -- sources ------------------------------------------------------------------------
 

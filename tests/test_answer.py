@@ -4,6 +4,7 @@ signals to decline), and how it chooses sentences."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -44,6 +45,7 @@ from index.qa.tuning import AnswerTuning
 from index.settings import Settings
 from index.storage import StoredArticle
 from index.text import names_in, names_missing, stemmed_words
+from index.vocabulary import article_words, closest
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -411,16 +413,21 @@ def test_a_further_sentence_only_when_the_model_finds_it_likely() -> None:
 
 
 def test_a_misspelled_name_is_read_as_the_collection_writes_it() -> None:
-    article = StoredArticle(id=1, origin="a.txt", url=None, title="Governor's budget",
-                            outlet=None, author=None, published_at=None,
-                            body="Arnold Schwarzenegger said the government would cut taxes.",
-                            story_id=1, ingested_at="", updated_at="")
-    known = {"taxes", "cut"}
-    found = corrections(["schwarzeneger", "goverment", "taxes", "zzzz"], [article],
-                        lambda term: term in known)
+    """A word no article uses is read as the vocabulary's closest word, in the case the
+    question wrote it; a word the collection uses is never changed."""
+    vocabulary = Counter(article_words(
+        "Governor's budget", "Arnold Schwarzenegger said the government would cut taxes."))
+    vocabulary.update({"schwarzer": 1, "governments": 9})
+
+    def similar_words(word: str, limit: int) -> list[tuple[str, int]]:
+        return closest(word, vocabulary.items(), limit)
+
+    known = {"taxes", "cut", "goverments"}  # the collection writes "goverments" once
+    found = corrections(["schwarzeneger", "goverment", "goverments", "taxes", "zzzz"],
+                        similar_words, lambda term: term in known)
     assert found == {"schwarzeneger": "schwarzenegger", "goverment": "government"}
-    assert corrected("did SCHWARZENEGER's goverment cut taxes", found) == (
-        "did schwarzenegger's government cut taxes")
+    assert corrected("did SCHWARZENEGER's goverment cut taxes, Schwarzeneger?", found) == (
+        "did SCHWARZENEGGER's government cut taxes, Schwarzenegger?")
 
 
 @pytest.mark.parametrize("sentence, amount", [

@@ -66,6 +66,11 @@ def test_migrate_copies_an_embedded_collection_without_embedding(
     source = json.loads(citebot("--data-dir", data_dir, "latest", "3", "--json").stdout)
     copy = json.loads(citebot("--database-url", database_url, "latest", "3", "--json").stdout)
     assert source == copy  # same ids, titles and dates
+    copied = PostgresStore.open(database_url)
+    try:  # the vocabulary is made again as each article is copied in
+        assert copied.similar_words("spenymoor", 1) == [("spennymoor", 1)]
+    finally:
+        copied.close()
     twice = citebot("--data-dir", data_dir, "migrate", "--to", database_url)
     assert twice.exit_code == 1 and "already holds 11 articles" in twice.output
 

@@ -38,8 +38,8 @@ QUESTION = "How many cars did BMW sell in Asia?"
 FAVOURED = ("casino", "casinos")  # the words the tiny cross-encoder rewards
 WORDS = ("the", "a", "of", "in", "to", "and", "how", "many", "did", "sell", "sold", "cars",
          "bmw", "asia", "super", "casino", "casinos", "glasgow", "scotland", "plant", "##s")
-STAGES_WITH_RERANK = ["language", "index", "question", "embed", "retrieve", "rerank",
-                      "stories", "abstain", "compose"]
+STAGES_WITH_RERANK = ["language", "index", "question", "spelling", "embed", "retrieve",
+                      "rerank", "stories", "abstain", "compose"]
 
 
 def build_cross_encoder(folder: Path, *, num_labels: int = 1) -> Path:

@@ -37,6 +37,13 @@ def test_the_read_path_loads_neither_torch_nor_the_write_path() -> None:
                                                   *WRITE_PATH_LIBRARIES)) == []
 
 
+def test_the_spelling_library_loads_only_for_a_question_with_an_unknown_word() -> None:
+    """rapidfuzz (index.vocabulary) is imported by the first lookup of a misspelled word,
+    not by the read path or by opening a store."""
+    assert _loaded_after("import index.library; import index.storage.sqlite_store",
+                         ("rapidfuzz",)) == []
+
+
 def test_opening_a_store_and_the_encoder_skips_sqlite_utils_and_package_metadata(
         tmp_path: Path) -> None:
     """sqlite-utils (~70 ms to import) is loaded only to create or migrate a store, and the

@@ -24,8 +24,18 @@ def postgres_backend(server: PostgresServer) -> StorageBackend:
         assert isinstance(store, PostgresStore)
         return PgVectorGenerations(store)
 
+    def reopen_before_vocabulary(_folder: Path, store: ContractStore) -> ContractStore:
+        """The database as schema 2 left it (no vocabulary), opened again: migrated."""
+        assert isinstance(store, PostgresStore)
+        with store.transaction():
+            store.database.execute("DROP TABLE vocabulary")
+            store.database.execute(
+                "UPDATE citebot_meta SET value = '2' WHERE key = 'schema_version'")
+        return PostgresStore.open(store.database.url)
+
     return StorageBackend(name="postgresql+pgvector", open_store=open_store,
-                          open_generations=open_generations)
+                          open_generations=open_generations,
+                          reopen_before_vocabulary=reopen_before_vocabulary)
 
 
 class TestPostgresStorage(StorageContract):

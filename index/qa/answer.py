@@ -60,9 +60,13 @@ class Answer:
     # then says so, in that language where possible).
     language: str | None = None
     declined_because: str | None = None
+    # The question's words no article uses, each read as the collection's closest word
+    # ("schwarzeneger" → "schwarzenegger", `index.qa.spelling`).
+    corrections: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
-        """The JSON shape of `citebot ask --json` ("reader" only when the reader was asked)."""
+        """The JSON shape of `citebot ask --json` ("reader" only when the reader was asked,
+        "corrections" only when a word was read as another)."""
         shape = {
             "question": self.question,
             "answer": self.answer,
@@ -85,6 +89,8 @@ class Answer:
         }
         if self.reader is not None:
             shape["reader"] = self.reader
+        if self.corrections:
+            shape["corrections"] = self.corrections
         return shape
 
 

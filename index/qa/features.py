@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -84,6 +84,8 @@ class CandidateRows:
     story_of_row: np.ndarray  # index into `stories` of each row's story
     spans: list[tuple[int, int]]  # each row's sentence in its article's body
     matrix: np.ndarray  # rows × len(FEATURES)
+    # The question's words read as the collection's words ("schwarzeneger" → …), if any.
+    corrections: dict[str, str] = field(default_factory=dict)
 
     def text(self, row: int) -> str:
         start, end = self.spans[row]

@@ -1,10 +1,11 @@
 """`Answerer`: a question's whole path, stage by stage, in one method.
 
 tell the question's language (declined with a hint when the model doesn't read it) → read the
-question → embed it → retrieve passages (dense + lexical, fused) → with a reranker, reorder
-them by a cross-encoder's score → gather the candidate stories (every copy) → one feature
-row per candidate sentence → the fitted answer model ranks stories by their likeliest
-sentence, declines, or chooses sentences → compose the cited answer. Each stage is timed
+question → read a word no article uses as the collection's closest word (spelling) → embed
+it → retrieve passages (dense + lexical, fused) → with a reranker, reorder them by a
+cross-encoder's score → gather the candidate stories (every copy) → one feature row per
+candidate sentence → the fitted answer model ranks stories by their likeliest sentence,
+declines, or chooses sentences → compose the cited answer. Each stage is timed
 (`Answer.stage_ms`; "rerank" only when there is a reranker). The stages live in their own
 modules of `index.qa`; the `Answerer` is handed what they need when it is built: the store,
 the live vector index, the query encoder, the sentence vectors, the tuning and, optionally,
@@ -37,7 +38,7 @@ from index.storage import ArticleStore, VectorIndex
 
 # The stages up to the question's vector, and retrieval (with reranking, when on), in
 # `Answer.timings_ms` terms; the stages after them make up "answer".
-_EMBED_STAGES = ("language", "index", "question", "embed")
+_EMBED_STAGES = ("language", "index", "question", "spelling", "embed")
 _SEARCH_STAGES = ("retrieve", "rerank")
 
 
@@ -150,11 +151,17 @@ class Answerer:
 
     def _candidates(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch,
                     *, english: bool = True) -> CandidateRows:
-        """The stages up to the feature rows: question, embed, retrieve, rerank (with a
-        reranker), stories."""
+        """The stages up to the feature rows: question, spelling, embed, retrieve, rerank
+        (with a reranker), stories."""
         tuning = self.tuning
         question = Question.of(text, english=english)
         clock.lap("question")
+
+        misspelled = corrections(question.terms, self.store.similar_words, self.store.has_term)
+        if misspelled:  # read and search the question as the collection spells its words
+            text = corrected(text, misspelled)
+            question = Question.of(text, english=english)
+        clock.lap("spelling")
 
         query_vector = self._encoder().embed_query(text)
         clock.lap("embed")
@@ -166,15 +173,12 @@ class Answerer:
             hits = rerank(self._reranker(), text, hits)
             clock.lap("rerank")
 
-        misspelled = corrections(question.terms, {h.article.id: h.article for h in hits}.values(),
-                                 self.store.has_term)
-        if misspelled:  # read the question again as the collection spells its words
-            question = Question.of(corrected(text, misspelled), english=english)
         term_weights = self.term_weights.of(question)
         found = candidate_stories(hits, question, query_vector, tuning, self.sentence_vectors,
                                   term_weights=term_weights, store=self.store, dates=dates)
         rows = sentence_features(question, found.copies, found.story_hits, found.coverage,
                                  found.fused_rank, tuning, self.store.has_term, term_weights)
+        rows.corrections = misspelled
         clock.lap("stories")
         return rows
 
@@ -195,7 +199,7 @@ class Answerer:
         return Answer(
             question=text, answer=answer_text, abstained=abstained, citations=citations,
             retrieved=[hit for story in decision.stories for hit in story.hits],
-            timings_ms=clock.summary(), stage_ms=clock.stage_ms,
+            timings_ms=clock.summary(), stage_ms=clock.stage_ms, corrections=rows.corrections,
         )
 
     def _live_index(self) -> VectorIndex:

@@ -107,6 +107,18 @@ class ArticleStore(Protocol):
         """Returns: whether any passage or headline holds the word."""
         ...
 
+    def similar_words(self, word: str, limit: int) -> list[tuple[str, int]]:
+        """The words of the collection's vocabulary (every lower-cased content word of its
+        articles, `index.vocabulary.article_words`, kept by the writes that add and remove
+        them) spelled closest to `word`, by `index.vocabulary.closest`: the same first
+        letter, closeness at least `index.vocabulary.CLOSE`; closest first, the more used
+        first among equally close ones; the word itself first when an article uses it.
+        Case never matters.
+
+        Returns: (word, how many articles use it), at most `limit`.
+        """
+        ...
+
     def counts(self) -> dict[str, int]:
         """Returns: "articles", "stories" and "passages"."""
         ...

@@ -21,9 +21,10 @@ a connection lost mid-way raises the same error and the pool reconnects for the 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -31,6 +32,7 @@ from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool
 
 from index.storage.interfaces import StorageUnavailableError, StoreBusyError
+from index.vocabulary import article_words, row_key
 
 WRITE_LOCK = 0x63697465626F74  # "citebot": the advisory lock every write transaction takes
 MIGRATE_LOCK = WRITE_LOCK + 1
@@ -88,25 +90,70 @@ MIGRATIONS: dict[int, list[str]] = {
             path TEXT PRIMARY KEY, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL,
             content_hash TEXT NOT NULL)""",
     ],
+    # The collection's vocabulary: each word, how many articles use it; filed by first
+    # letter and length, the keys a misspelled word's candidates are fetched by.
+    3: [
+        """CREATE TABLE vocabulary (
+            initial TEXT NOT NULL, length INTEGER NOT NULL, word TEXT NOT NULL,
+            articles INTEGER NOT NULL, PRIMARY KEY (initial, length, word))""",
+    ],
 }
+
+# Adding words to the vocabulary: parameters, the words' first letters, lengths and words.
+ADD_WORDS = """INSERT INTO vocabulary(initial, length, word, articles)
+    SELECT initial, length, word, count FROM unnest(%s::text[], %s::int[], %s::text[],
+                                                    %s::int[]) AS w(initial, length, word, count)
+    ON CONFLICT (initial, length, word) DO UPDATE SET articles = vocabulary.articles
+                                                                 + excluded.articles"""
+
+
+def vocabulary_rows(counts: dict[str, int]) -> list[list]:
+    """The parameters of `ADD_WORDS` for words with their counts."""
+    keys = [row_key(word) for word in counts]
+    return [[key[0] for key in keys], [key[1] for key in keys], [key[2] for key in keys],
+            list(counts.values())]
+
+
+def _build_vocabulary(connection: psycopg.Connection) -> None:
+    """Schema 3: the vocabulary of the articles already stored, read in pages (made again
+    whole if the table held words already)."""
+    connection.execute("DELETE FROM vocabulary")
+    counts: Counter[str] = Counter()
+    last = 0
+    while rows := connection.execute(
+            "SELECT id, title, body FROM articles WHERE id > %s ORDER BY id LIMIT 500",
+            [last]).fetchall():
+        for _id, title, body in rows:
+            counts.update(article_words(title, body))
+        last = rows[-1][0]
+    if counts:
+        connection.execute(ADD_WORDS, vocabulary_rows(counts))
+
+
+# Data steps run in a migration's transaction, after its statements.
+MIGRATION_STEPS: dict[int, Callable[[psycopg.Connection], None]] = {3: _build_vocabulary}
 
 
 @dataclass(frozen=True)
 class Schema:
     """A versioned set of tables: `migrations[n]` takes it from version n - 1 to n, and
-    its version is the `citebot_meta` row `key`, changed under the advisory lock `lock`."""
+    its version is the `citebot_meta` row `key`, changed under the advisory lock `lock`;
+    `steps[n]`, if any, runs after `migrations[n]`'s statements, in their transaction
+    (filling a new table from the existing rows)."""
 
     name: str  # what the tables hold, for messages ("collection")
     key: str
     migrations: dict[int, list[str]]
     lock: int
+    steps: dict[int, Callable[[psycopg.Connection], None]] = field(default_factory=dict)
 
     @property
     def version(self) -> int:
         return max(self.migrations)
 
 
-COLLECTION = Schema("collection", "schema_version", MIGRATIONS, MIGRATE_LOCK)
+COLLECTION = Schema("collection", "schema_version", MIGRATIONS, MIGRATE_LOCK,
+                    steps=MIGRATION_STEPS)
 
 
 def redacted(url: str) -> str:
@@ -184,6 +231,8 @@ class PostgresDatabase:
                 with connection.transaction():
                     for statement in schema.migrations[target]:
                         connection.execute(statement)
+                    if target in schema.steps:
+                        schema.steps[target](connection)
                     connection.execute(
                         "INSERT INTO citebot_meta(key, value) VALUES(%s, %s) "
                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -31,9 +31,15 @@ from index.embedding_inputs import (
     sentence_keys_of_passages,
     text_key,
 )
-from index.storage.postgres_db import TEXT_SEARCH, PostgresDatabase
+from index.storage.postgres_db import (
+    ADD_WORDS,
+    TEXT_SEARCH,
+    PostgresDatabase,
+    vocabulary_rows,
+)
 from index.storage.records import FileState, PassageRow, StoredArticle, StoredFeed
 from index.text import plain_words
+from index.vocabulary import article_words, closest, length_band, row_key
 
 _ARTICLE_COLUMNS = ("id, origin, url, title, outlet, author, published_at, body, story_id, "
                     "ingested_at, updated_at, language")
@@ -280,6 +286,8 @@ class PostgresStore:
                 "INSERT INTO story_bands(bucket, article_id) VALUES(%s, %s) "
                 "ON CONFLICT DO NOTHING",
                 [(bucket, article_id) for bucket in fingerprint.buckets])
+        self._run(ADD_WORDS, vocabulary_rows(
+            dict.fromkeys(article_words(draft.title, draft.body), 1)))
         return article_id
 
     def _insert_passages(self, article_id: int, draft: ArticleDraft, max_tokens: int) -> None:
@@ -321,6 +329,14 @@ class PostgresStore:
         return best[1] if best else None
 
     def _delete_article(self, article_id: int) -> None:
+        texts = self._one("SELECT title, body FROM articles WHERE id = %s", [article_id])
+        if texts:  # its words leave the vocabulary; a word no article uses any more, too
+            keys = [row_key(word) for word in article_words(*texts)]
+            params = [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]]
+            keyed = ("unnest(%s::text[], %s::int[], %s::text[]) AS g(initial, length, word) "
+                     "WHERE (v.initial, v.length, v.word) = (g.initial, g.length, g.word)")
+            self._run(f"UPDATE vocabulary v SET articles = v.articles - 1 FROM {keyed}", params)
+            self._run(f"DELETE FROM vocabulary v USING {keyed} AND v.articles <= 0", params)
         self._run("DELETE FROM articles WHERE id = %s", [article_id])  # passages cascade
         orphans = [row[0] for row in self._rows(
             "SELECT id FROM articles WHERE story_id = %s ORDER BY id", [article_id])]
@@ -490,6 +506,15 @@ class PostgresStore:
             f"SELECT 1 FROM passages WHERE tsv @@ plainto_tsquery('{TEXT_SEARCH}', %s))",
             [term, term])
         return bool(row and row[0])
+
+    def similar_words(self, word: str, limit: int) -> list[tuple[str, int]]:
+        word = word.lower()
+        if not word:
+            return []
+        shortest, longest = length_band(len(word))
+        rows = self._rows("SELECT word, articles FROM vocabulary WHERE initial = %s "
+                          "AND length BETWEEN %s AND %s", [word[0], shortest, longest])
+        return closest(word, rows, limit)
 
     def search_titles(self, terms: list[str], limit: int) -> list[int]:
         words = query_words(terms)

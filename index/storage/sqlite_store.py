@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -36,11 +37,12 @@ from index.storage.connections import PerThreadDatabase
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.records import FileState, PassageRow, StoredArticle, StoredFeed
 from index.text import plain_words
+from index.vocabulary import article_words, closest, length_band, row_key
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -128,6 +130,17 @@ _MIGRATIONS[5] = [  # what was read of each file, so a reindex skips unchanged o
         content_hash TEXT NOT NULL
     ) WITHOUT ROWID""",
 ]
+_MIGRATIONS[6] = [  # the collection's vocabulary: each word, how many articles use it
+    # Filed by first letter and length, the keys a misspelled word's candidates are
+    # fetched by (`index.vocabulary`): one range of the primary key, no second index.
+    """CREATE TABLE IF NOT EXISTS vocabulary (
+        initial TEXT NOT NULL,
+        length INTEGER NOT NULL,
+        word TEXT NOT NULL,
+        articles INTEGER NOT NULL,
+        PRIMARY KEY (initial, length, word)
+    ) WITHOUT ROWID""",
+]
 
 
 def _move_embeddings_out(database: sqlite_utils.Database, data_dir: Path) -> None:
@@ -146,12 +159,25 @@ def _move_embeddings_out(database: sqlite_utils.Database, data_dir: Path) -> Non
     database.execute("DROP TABLE embeddings")
 
 
+def _build_vocabulary(database: sqlite_utils.Database, _data_dir: Path) -> None:
+    """Schema 6: the vocabulary of the articles already stored (made again whole if the
+    table was there already)."""
+    database.execute("DELETE FROM vocabulary")
+    counts: Counter[str] = Counter()
+    for title, body in database.execute("SELECT title, body FROM articles"):
+        counts.update(article_words(title, body))
+    database.conn.executemany(
+        "INSERT INTO vocabulary(initial, length, word, articles) VALUES(?, ?, ?, ?)",
+        [(*row_key(word), articles) for word, articles in counts.items()])
+
+
 # Data steps run in a migration's transaction, after its statements.
 _MIGRATION_STEPS: dict[int, Callable[[sqlite_utils.Database, Path], object]] = {
     # fingerprint existing articles; group their near-duplicates
     2: lambda database, _data_dir: dedupe.backfill(database.conn),
     3: _move_embeddings_out,
     4: lambda database, _data_dir: dedupe.join_updated_versions(database.conn),
+    6: _build_vocabulary,
 }
 
 
@@ -418,6 +444,10 @@ class SQLiteStore:
         if story_id is None:
             self.db.execute("UPDATE articles SET story_id=id WHERE id=?", [article_id])
         dedupe.remember(self.db, article_id, fingerprint)
+        self.db.executemany(
+            "INSERT INTO vocabulary(initial, length, word, articles) VALUES(?, ?, ?, 1) "
+            "ON CONFLICT(initial, length, word) DO UPDATE SET articles = articles + 1",
+            [row_key(word) for word in article_words(draft.title, draft.body)])
         return article_id
 
     def _insert_passages_unlocked(
@@ -437,6 +467,14 @@ class SQLiteStore:
             )
 
     def _delete_article_unlocked(self, article_id: int) -> None:
+        texts = self.db.execute("SELECT title, body FROM articles WHERE id=?",
+                                [article_id]).fetchone()
+        if texts:  # its words leave the vocabulary; a word no article uses any more, too
+            keys = [row_key(word) for word in article_words(*texts)]
+            self.db.executemany("UPDATE vocabulary SET articles = articles - 1 "
+                                "WHERE initial=? AND length=? AND word=?", keys)
+            self.db.executemany("DELETE FROM vocabulary WHERE initial=? AND length=? "
+                                "AND word=? AND articles <= 0", keys)
         self.db.execute(
             "DELETE FROM passages_fts WHERE rowid IN "
             "(SELECT id FROM passages WHERE article_id=?)",
@@ -636,6 +674,19 @@ class SQLiteStore:
         except sqlite3.OperationalError:
             return True
         return row is not None
+
+    def similar_words(self, word: str, limit: int) -> list[tuple[str, int]]:
+        """The vocabulary's words spelled closest to `word`, with how many articles use
+        each (`index.vocabulary.closest` over the words of its first letter and length band).
+        """
+        word = word.lower()
+        if not word:
+            return []
+        shortest, longest = length_band(len(word))
+        rows = self.db.execute(
+            "SELECT word, articles FROM vocabulary WHERE initial=? AND length BETWEEN ? AND ?",
+            [word[0], shortest, longest]).fetchall()
+        return closest(word, rows, limit)
 
     def search_titles(self, terms: list[str], limit: int) -> list[int]:
         """Article ids whose passages hold any of the terms, best first, one per story."""
