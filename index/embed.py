@@ -313,6 +313,9 @@ class _Session:
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
+        # Idle worker threads sleep instead of spinning: a question's encoding is over in a
+        # few ms, and spinning would then hold the other core while the answer step runs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path = path
         self.session = onnxruntime.InferenceSession(str(path), options,
                                                     providers=["CPUExecutionProvider"])

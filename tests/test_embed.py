@@ -248,3 +248,13 @@ def test_an_ingest_embeds_the_whole_job_on_the_route_its_size_chooses(
     answer = library.ask("What annual sales figure in Asia is BMW aiming for?")
     assert not answer.abstained and answer.citations
     assert "BMW" in answer.citations[0].title
+
+
+def test_the_question_session_lets_idle_threads_sleep(onnx_embedder: Embedder) -> None:
+    """A question's encoding is over in a few ms; threads spinning after it would hold the
+    second core while the answer step runs (measured: two askers at once took twice as
+    long, `bench/bench_questions.py`)."""
+    onnx_embedder.embed_query("Who won the Six Nations?")
+    options = onnx_embedder._session.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert onnx_embedder._session.session.get_providers() == ["CPUExecutionProvider"]

@@ -41,6 +41,11 @@ class StoryEvidence:
     spans: list[Span]  # every sentence of the article
     similarities: np.ndarray  # cosine of each sentence (headline as context) with the question
     score: float = 0.0
+    # Each sentence's stemmed words, the headline's and the whole article's
+    # (`index.qa.sentences.ArticleSentences`); read from the text when not given.
+    words: list[frozenset[str]] | None = None
+    title_words: frozenset[str] | None = None
+    article_words: frozenset[str] | None = None
     # The closest sentence of the story's other copies (see `best_copy_per_story`).
     other_copies_similarity: float = 0.0
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from index.qa.tuning import DEFAULT_TUNING, AnswerTuning
@@ -67,6 +68,13 @@ _NOT_COUNTED = re.compile(rf"(?:{YEAR_DIGITS}|{_CALENDAR})$", re.I)
 _CLAUSE_END = re.compile(r"[,;:.!?()\"“”]")
 
 
+@lru_cache(maxsize=65536)
+def _figures(sentence: str) -> tuple[re.Match[str], ...]:
+    """The figures of a sentence (`_NUMBER_TOKEN`), found once: the count and number rules
+    of every question asked about the sentence read the same ones."""
+    return tuple(_NUMBER_TOKEN.finditer(sentence))
+
+
 def _is_new(word: str, asked: frozenset[str]) -> bool:
     """Whether a word of a sentence is not in the question (in any inflection: "Oscar" is
     the question's "Oscars") and is no title or sentence glue."""
@@ -96,10 +104,11 @@ def new_fact_spans(kind: str | None, sentence: str, asked: frozenset[str],
         return [m.span() for m in capitalised_words(sentence, skip)
                 if _is_new(m.group(0), asked)]
     if kind == "count":
-        return [m.span() for m in _NUMBER_TOKEN.finditer(sentence)
+        return [m.span() for m in _figures(sentence)
                 if _is_new(m.group(0), asked) and _counts_something(sentence, m, tuning)]
-    pattern = {"year": YEAR, "date": _DATE_TOKEN, "number": _NUMBER_TOKEN, "score": _SCORE,
-               "money": _MONEY}[kind]
+    if kind == "number":
+        return [m.span() for m in _figures(sentence) if _is_new(m.group(0), asked)]
+    pattern = {"year": YEAR, "date": _DATE_TOKEN, "score": _SCORE, "money": _MONEY}[kind]
     return [m.span() for m in pattern.finditer(sentence) if _is_new(m.group(0), asked)]
 
 
@@ -147,7 +156,7 @@ def counts_noun(noun: str | None, sentence: str, asked: frozenset[str],
     noun, a word or three apart ("some 37 countries", "51 million Americans")."""
     if noun is None:
         return False
-    for figure in _NUMBER_TOKEN.finditer(sentence):
+    for figure in _figures(sentence):
         if not _is_new(figure.group(0), asked):
             continue
         following = _words_after(sentence, figure, tuning)[: tuning.count_window_words]

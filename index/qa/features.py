@@ -143,8 +143,10 @@ def _sentence_block(question: Question, story: StoryEvidence, tuning: AnswerTuni
     """The sentence-level features of one story's quotable sentences (first 18 columns)."""
     body = story.article.body
     texts = [body[start:end] for start, end in story.spans]
-    sentence_words = [stemmed_words(text) for text in texts]
-    title_words = stemmed_words(story.article.title)
+    sentence_words = (story.words if story.words is not None
+                      else [stemmed_words(text) for text in texts])
+    title_words = (story.title_words if story.title_words is not None
+                   else stemmed_words(story.article.title))
     weights = distinctive_weights(question.terms, sentence_words)
     total = sum(weights.values()) or 1.0
     stems = list(weights)
@@ -153,7 +155,8 @@ def _sentence_block(question: Question, story: StoryEvidence, tuning: AnswerTuni
     who_reported = asks_who_reported(question.text)
     idf_total = sum(term_weights.values()) or 1.0
     rarest = max(term_weights, key=term_weights.__getitem__) if term_weights else None
-    article_words = stemmed_words(f"{story.article.title}\n{body}")
+    article_words = (story.article_words if story.article_words is not None
+                     else stemmed_words(f"{story.article.title}\n{body}"))
     rarest_in_article = float(rarest is not None and rarest in article_words)
     sims = [float(s) for s in story.similarities]
     kept: list[int] = []

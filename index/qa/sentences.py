@@ -1,9 +1,11 @@
 """Sentences: the sentences of a story as the answer stages see them.
 
-`SentenceVectorCache` keeps the sentence vectors (headline + sentence) of recently asked-about
-articles in memory; `Candidate` is a sentence that may be quoted, with the probability that it
-answers (`index.qa.model`); `restates` tells two sentences that say the same apart from two
-that add to each other.
+`SentenceVectorCache` keeps what the answer stages read of each recently asked-about article
+in memory (`ArticleSentences`: its sentence spans, their vectors — headline + sentence — and
+their stemmed words, the headline's and the whole article's), so that a story asked about
+again costs no SQLite read and no re-reading of its text; `Candidate` is a sentence that may
+be quoted, with the probability that it answers (`index.qa.model`); `restates` tells two
+sentences that say the same apart from two that add to each other.
 """
 
 from __future__ import annotations
@@ -20,7 +22,31 @@ from index.storage import StoredArticle
 from index.storage.sqlite_store import sentence_inputs, text_key
 from index.text import one_line, stemmed_words
 
-SentenceVectors = tuple[list[Span], np.ndarray]
+
+@dataclass(frozen=True, slots=True)
+class ArticleSentences:
+    """An article's sentences as the answer stages read them, whatever the question."""
+
+    spans: list[Span]  # every sentence of the body
+    vectors: np.ndarray  # one row per sentence (headline + sentence, as embedded)
+    words: list[frozenset[str]]  # each sentence's stemmed words (`stemmed_words`)
+    title_words: frozenset[str]  # the headline's
+    article_words: frozenset[str]  # the headline's and the body's
+
+    @classmethod
+    def read(cls, article: StoredArticle, spans: list[Span], vectors: np.ndarray
+             ) -> ArticleSentences:
+        """The words of each sentence, of the headline and of the whole article (the union
+        of the sentences', the headline's and those of any text between sentences: the
+        body is read once)."""
+        body = article.body
+        words = [stemmed_words(body[start:end]) for start, end in spans]
+        between = [body[end:start] for (_s, end), (start, _e) in
+                   zip([(0, 0), *spans], [*spans, (len(body), len(body))], strict=True)]
+        title_words = stemmed_words(article.title)
+        rest = stemmed_words(" ".join(part for part in between if part.strip()))
+        return cls(spans, vectors, words, title_words,
+                   title_words.union(rest, *words))
 
 
 class VectorCache(Protocol):
@@ -32,19 +58,20 @@ class VectorCache(Protocol):
 
 
 class SentenceVectorCache:
-    """Each article's sentence spans with their vectors (headline + sentence, as embedded at
-    index time, from the embedding cache under `namespace`), kept in memory for the
-    `capacity` most recently asked-about articles. Thread-safe."""
+    """Each article's `ArticleSentences`: its sentence spans with their vectors (headline +
+    sentence, as embedded at index time, from the embedding cache under `namespace`) and
+    their words, kept in memory for the `capacity` most recently asked-about articles.
+    Thread-safe."""
 
     def __init__(self, cache: VectorCache, namespace: str, capacity: int) -> None:
         self._cache = cache
         self._namespace = namespace
         self._capacity = capacity
-        self._articles: OrderedDict[tuple[int, int], SentenceVectors] = OrderedDict()
+        self._articles: OrderedDict[tuple[int, int], ArticleSentences] = OrderedDict()
         self._lock = threading.Lock()
 
-    def of(self, article: StoredArticle, dim: int) -> SentenceVectors:
-        """An article's sentence spans with their cached vectors (zeros where missing)."""
+    def of(self, article: StoredArticle, dim: int) -> ArticleSentences:
+        """An article's sentences with their cached vectors (zeros where missing)."""
         key = (article.id, hash((article.title, article.body)))
         with self._lock:
             found = self._articles.get(key)
@@ -54,7 +81,8 @@ class SentenceVectorCache:
         inputs = sentence_inputs(article.title, article.body)
         matrix = self._cache.fill(self._namespace, [text_key(text) for _s, _e, text in inputs],
                                   dim)
-        found = [(start, end) for start, end, _text in inputs], matrix
+        found = ArticleSentences.read(article, [(start, end) for start, end, _t in inputs],
+                                      matrix)
         with self._lock:
             self._articles[key] = found
             while len(self._articles) > self._capacity:

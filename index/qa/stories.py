@@ -19,7 +19,7 @@ from index.qa.question import Question
 from index.qa.sentences import SentenceVectorCache
 from index.qa.tuning import AnswerTuning
 from index.storage import ArticleStore, StoredArticle
-from index.text import names_missing, stem, stemmed_words
+from index.text import names_missing, stem
 
 
 class TermWeights:
@@ -104,15 +104,17 @@ def candidate_stories(
     story_rank = {story_id: rank for rank, story_id in enumerate(by_story)}
     found = StoryCandidates([], by_story, [], [])
     for (story_id, _article_id), (article, copy_hits) in by_copy.items():
-        spans, matrix = sentence_vectors.of(article, dim)
-        similarities = matrix @ query_vector if len(spans) else np.zeros(0, dtype=np.float32)
-        found.copies.append(StoryEvidence(story_id, article, copy_hits, spans, similarities))
+        read = sentence_vectors.of(article, dim)
+        similarities = (read.vectors @ query_vector if len(read.spans)
+                        else np.zeros(0, dtype=np.float32))
+        found.copies.append(StoryEvidence(
+            story_id, article, copy_hits, read.spans, similarities, words=read.words,
+            title_words=read.title_words, article_words=read.article_words))
         coverage = 0.0
         if term_weights:
-            text = f"{article.title}\n{article.body}"
-            words = stemmed_words(text)
+            words = read.article_words
             if names:
-                words = words - names_missing(names, text)
+                words = words - names_missing(names, f"{article.title}\n{article.body}")
             coverage = term_coverage(term_weights, words)
         found.coverage.append(coverage)
         found.fused_rank.append(story_rank[story_id])
