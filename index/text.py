@@ -116,9 +116,22 @@ def stemmed_words(text: str) -> frozenset[str]:
     (an article's "anti-racketeering" has the question's "racketeering"). Cached: the
     sentences and articles of a popular story recur across questions (16,384 texts, a few
     tens of MB at most)."""
-    terms = query_terms(text)
-    parts = [part for term in terms if "-" in term for part in term.split("-") if len(part) > 3]
-    return frozenset(stem(word) for word in terms + parts)
+    found: set[str] = set()
+    for word in _TERM.findall(text.lower()):
+        found.update(_stems_of(word))
+    return frozenset(found)
+
+
+@lru_cache(maxsize=65536)
+def _stems_of(word: str) -> tuple[str, ...]:
+    """What one lower-cased word adds to `stemmed_words`: its stem as a term, and the stems
+    of a hyphenated term's parts longer than three letters; nothing for a stopword.
+    Cached per word: a text is read word by word, never term list by term list."""
+    term = _content_word(word)
+    if not term:
+        return ()
+    parts = [stem(part) for part in term.split("-") if len(part) > 3] if "-" in term else []
+    return (stem(term), *parts)
 
 
 def words(text: str) -> list[str]:

@@ -46,3 +46,12 @@ def test_text_between_sentences_counts_and_an_empty_body_reads() -> None:
     assert got.article_words == stemmed_words(f"Huawei chips\n{body}")
     empty = read("Only a headline", "")
     assert empty.words == [] and empty.article_words == stemmed_words("Only a headline")
+
+
+def test_stemmed_words_reads_terms_stems_and_hyphenated_parts() -> None:
+    got = stemmed_words("The anti-racketeering rulings of IBM's lawyers, the U.S. sales, a co-op")
+    assert {"anti-racketeer", "anti", "racketeer", "ruling", "ibm", "lawyer", "u.s", "sale",
+            "co-op"} == got  # "co", "op": parts of three letters or fewer are not words
+    assert not {"the", "of", "and"} & got  # stopwords
+    assert stemmed_words("") == frozenset() and stemmed_words("the of and") == frozenset()
+    assert stemmed_words("Sales SALES sales") == frozenset({"sale"})
