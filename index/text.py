@@ -103,9 +103,13 @@ def _content_word(word: str) -> str:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light suffix-stripping stem ("ruling" → "rul", "sales" → "sal")."""
+    """A light suffix-stripping stem ("ruling" → "rul", "sales" → "sale"); a final "s" after
+    "s", "u" or "i" is no plural ending ("focus", "business", "analysis" stay whole, so
+    that "focus" and "focusing" meet at "focus")."""
     for suffix in ("ing", "ed", "es", "s"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
             return word[: -len(suffix)]
     return word
 

@@ -11,7 +11,7 @@ from index.embedding_inputs import sentence_inputs
 from index.ingest import read_text_file
 from index.qa.sentences import ArticleSentences
 from index.storage import StoredArticle
-from index.text import stemmed_words
+from index.text import stem, stemmed_words
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "articles"
 
@@ -55,3 +55,12 @@ def test_stemmed_words_reads_terms_stems_and_hyphenated_parts() -> None:
     assert not {"the", "of", "and"} & got  # stopwords
     assert stemmed_words("") == frozenset() and stemmed_words("the of and") == frozenset()
     assert stemmed_words("Sales SALES sales") == frozenset({"sale"})
+
+
+def test_a_word_ending_in_s_that_is_no_plural_keeps_its_s() -> None:
+    """"focusing" meets "focus" (the answer to "what is Huawei focusing on" says "decided to
+    focus on"); plurals still lose their ending."""
+    assert stem("focus") == stem("focusing") == stem("focused") == stem("focuses") == "focus"
+    assert stem("business") == stem("businesses") == "business"
+    assert stem("analysis") == "analysis" and stem("bonuses") == "bonus"
+    assert stem("chips") == "chip" and stem("sales") == "sale"
