@@ -31,6 +31,7 @@ from index.embedding_inputs import sentence_model
 from index.embedding_jobs import embed_into_cache, sentence_mean_vectors
 from index.ingest import FileResult, iter_files, read_file
 from index.language import article_language
+from index.reading import READINGS, Reading, reading_key
 from index.reports import IngestReport, Progress, ProgressCallback
 from index.settings import Settings
 from index.storage.embedding_cache import EmbeddingCache
@@ -53,6 +54,8 @@ PRUNED_FOR_META = "cache_pruned_for"
 # A write's change to the store, inside its transaction: it fills the report and returns
 # whether the vector index must follow (False when nothing it indexes changed).
 WriteStep = Callable[[IngestReport], bool]
+# Articles' readings (`index.reading`) worked out and saved to the cache at a time.
+READINGS_SLICE = 500
 
 
 @functools.cache
@@ -402,6 +405,7 @@ class Indexer:
                 after_save=lambda: crash_point("embedding"),
             )
         report.embedded, report.embedded_sentences = len(passages), len(sentences)
+        report.readings = self._save_readings()
         if progress:
             progress(Progress("indexing", 0, 1))
         dim = self._dimension(embedded=bool(passages or sentences or full))
@@ -418,6 +422,22 @@ class Indexer:
         report.vectors = written.vectors
         if progress:
             progress(Progress("indexing", 1, 1))
+
+    def _save_readings(self) -> int:
+        """Read each article the cache holds no reading of (`index.reading`: its sentences
+        and their words), so that no question has to; returns how many were read."""
+        held = self.cache.keys(READINGS)
+        missing: dict[str, tuple[str, str]] = {}
+        for title, body in self.store.article_texts():
+            key = reading_key(title, body)
+            if key not in held:
+                missing.setdefault(key, (title, body))
+        items = list(missing.items())
+        for first in range(0, len(items), READINGS_SLICE):
+            self.cache.save_blobs(READINGS, [(key, Reading.of(title, body).encode())
+                                             for key, (title, body)
+                                             in items[first : first + READINGS_SLICE]])
+        return len(items)
 
     def _index_is_stale(self) -> bool:
         """Whether the live index is missing, made with other settings, or not exactly
@@ -445,3 +465,5 @@ class Indexer:
             self.cache.prune(model, {key for key, _text in self.store.passage_inputs()})
             self.cache.prune(sentence_model(model),
                              {key for key, _text in self.store.sentence_keys()})
+            self.cache.prune(READINGS, {reading_key(title, body)
+                                        for title, body in self.store.article_texts()})

@@ -42,6 +42,7 @@ class IngestReport:
     not_read: Counter[str] = field(default_factory=Counter)
     embedded: int = 0  # passages embedded (not found in the cache)
     embedded_sentences: int = 0  # sentences embedded for answer selection
+    readings: int = 0  # articles read for the answer stages (`index.reading`), not cached
     vectors: int = 0
     seconds: float = 0.0
 
@@ -57,7 +58,7 @@ class IngestReport:
     def merge(self, other: IngestReport) -> None:
         """Add `other`'s counts to this report (`vectors`: the later index's size)."""
         for name in ("added", "updated", "unchanged", "removed", "unchanged_files", "embedded",
-                     "embedded_sentences", "seconds"):
+                     "embedded_sentences", "readings", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.skipped.extend(other.skipped)
         self.not_read.update(other.not_read)

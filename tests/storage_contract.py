@@ -167,6 +167,9 @@ class StorageContract:
         assert sorted(passage_id for passage_id, _keys in held) == ids.tolist()
         assert all(set(found) <= set(sentences) for _id, found in held)
         assert set().union(*(found for _id, found in held)) == set(sentences)
+        assert list(store.article_texts()) == [(article.title, article.body)
+                                               for article in store.all_articles()]
+        assert len(list(store.article_texts())) == 3
 
     # -- lexical search -----------------------------------------------------------------
 

@@ -158,6 +158,7 @@ def test_a_second_process_sees_a_new_generation_at_its_next_question(
     from dataclasses import replace
 
     from index.library import Library
+    from index.reading import READINGS, Reading, reading_key
     from index.settings import Settings
 
     settings = replace(Settings(data_dir=tmp_path / "unused"), database_url=database_url)
@@ -172,6 +173,9 @@ def test_a_second_process_sees_a_new_generation_at_its_next_question(
         answer = second.ask(question)
         assert second.live_index() is not before
         assert any("bbc-electrolux-jobs.txt" in c.origin for c in answer.citations)
+        for article in second.store.all_articles():  # the readings ingest kept
+            blob = second.cache.get_blob(READINGS, reading_key(article.title, article.body))
+            assert blob and Reading.decode(blob) == Reading.of(article.title, article.body)
     finally:
         first.close()
         second.close()

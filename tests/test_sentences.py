@@ -1,5 +1,7 @@
-"""What the answer stages read of an article once and keep across questions
-(`index.qa.sentences.ArticleSentences`): the same words as reading the whole text."""
+"""What the answer stages read of an article once (`index.reading.Reading`, kept at ingest
+in the embedding cache) and keep across questions (`index.qa.sentences`): the same words as
+reading the whole text, the same after a round trip through the cache, and used by the
+question path."""
 
 from __future__ import annotations
 
@@ -7,9 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding_inputs import sentence_inputs
+from index.embedding_inputs import sentence_inputs, sentence_model
 from index.ingest import read_text_file
-from index.qa.sentences import ArticleSentences
+from index.library import Library
+from index.qa.sentences import SentenceVectorCache
+from index.reading import READINGS, Reading, reading_key
+from index.settings import Settings
 from index.storage import StoredArticle
 from index.text import stem, stemmed_words
 
@@ -22,9 +27,15 @@ def stored(title: str, body: str) -> StoredArticle:
                          updated_at="")
 
 
-def read(title: str, body: str) -> ArticleSentences:
-    spans = [(start, end) for start, end, _text in sentence_inputs(title, body)]
-    return ArticleSentences.read(stored(title, body), spans, np.zeros((len(spans), 2)))
+def read(title: str, body: str) -> Reading:
+    return Reading.of(title, body)
+
+
+def sample_articles() -> list[StoredArticle]:
+    paths = sorted(p for p in SAMPLES.iterdir() if p.suffix in {".txt", ".md"})
+    articles = [read_text_file(path.read_text(encoding="utf-8"), str(path),
+                               markdown=path.suffix == ".md") for path in paths]
+    return [stored(article.title, article.body) for article in articles]
 
 
 def test_the_words_read_once_are_those_of_the_whole_text() -> None:
@@ -37,6 +48,64 @@ def test_the_words_read_once_are_those_of_the_whole_text() -> None:
         assert got.article_words == stemmed_words(f"{article.title}\n{article.body}"), path
         assert got.title_words == stemmed_words(article.title)
         assert got.words == [stemmed_words(article.body[s:e]) for s, e in got.spans]
+        assert got.spans == [(s, e) for s, e, _text in sentence_inputs(article.title,
+                                                                       article.body)]
+
+
+def test_a_reading_is_the_same_after_a_round_trip() -> None:
+    for article in sample_articles():
+        got = read(article.title, article.body)
+        assert Reading.decode(got.encode()) == got
+        assert got.encode() == Reading.decode(got.encode()).encode()  # words sorted
+    assert Reading.decode(read("Only a headline", "").encode()).spans == []
+
+
+def test_a_readings_key_changes_with_the_headline_and_the_body() -> None:
+    keys = {reading_key("A", "body"), reading_key("B", "body"), reading_key("A", "other"),
+            reading_key("A\x00", "body"), reading_key("", "A\x00body")}
+    assert len(keys) == 5 and reading_key("A", "body") == reading_key("A", "body")
+
+
+def test_ingest_keeps_a_reading_of_every_article_and_questions_use_it(
+        samples: Path, data_dir: Path) -> None:
+    library = Library(Settings(data_dir=data_dir))
+    report = library.ingest([samples])
+    articles = list(library.store.all_articles())
+    assert report.readings == len({reading_key(a.title, a.body) for a in articles}) > 5
+    for article in articles:  # what ingest kept is what the article reads as
+        blob = library.cache.get_blob(READINGS, reading_key(article.title, article.body))
+        assert blob is not None
+        assert Reading.decode(blob) == read(article.title, article.body)
+    # A question reads the kept reading, not the text: a reading kept with other words
+    # (as a stale cache would hold) shows through.
+    article = articles[0]
+    kept = read(article.title, article.body)
+    marked = Reading(kept.spans, [frozenset({"marker"})] * len(kept.spans), kept.title_words,
+                     kept.article_words | {"marker"})
+    library.cache.save_blobs(READINGS, [(reading_key(article.title, article.body),
+                                         marked.encode())])
+    cache = SentenceVectorCache(library.cache, sentence_model(library.settings.model), 8)
+    got = cache.of(article, 384)
+    assert got.words == marked.words and "marker" in got.article_words
+    assert got.vectors.shape == (len(kept.spans), 384) and np.abs(got.vectors).sum() > 0
+    # An article without a kept reading is read afresh.
+    fresh = stored("A headline", "A body that no ingest has seen. It has two sentences.")
+    assert cache.of(fresh, 384).words == read(fresh.title, fresh.body).words
+    library.close()
+
+
+def test_reindex_drops_the_readings_of_removed_articles(samples: Path, data_dir: Path) -> None:
+    library = Library(Settings(data_dir=data_dir))
+    library.ingest([samples])
+    gone = sorted(p for p in samples.iterdir() if p.suffix == ".txt")[0]
+    title_body = next((a.title, a.body) for a in library.store.all_articles()
+                      if a.origin == str(gone))
+    gone.unlink()
+    library.reindex()
+    assert library.cache.get_blob(READINGS, reading_key(*title_body)) is None
+    assert all(library.cache.get_blob(READINGS, reading_key(a.title, a.body))
+               for a in library.store.all_articles())
+    library.close()
 
 
 def test_text_between_sentences_counts_and_an_empty_body_reads() -> None:

@@ -2,8 +2,9 @@
 
 `SentenceVectorCache` keeps what the answer stages read of each recently asked-about article
 in memory (`ArticleSentences`: its sentence spans, their vectors — headline + sentence — and
-their stemmed words, the headline's and the whole article's), so that a story asked about
-again costs no SQLite read and no re-reading of its text; `Candidate` is a sentence that may
+their stemmed words, the headline's and the whole article's: its `index.reading.Reading`,
+kept at ingest), so that a story asked about again costs no SQLite read and no re-reading
+of its text; `Candidate` is a sentence that may
 be quoted, with the probability that it answers (`index.qa.model`); `restates` tells two
 sentences that say the same apart from two that add to each other.
 """
@@ -17,15 +18,17 @@ from typing import Protocol
 
 import numpy as np
 
+from index.embedding_inputs import embed_input, text_key
 from index.qa.evidence import Span, StoryEvidence
+from index.reading import READINGS, Reading, reading_key
 from index.storage import StoredArticle
-from index.storage.sqlite_store import sentence_inputs, text_key
 from index.text import one_line, stemmed_words
 
 
 @dataclass(frozen=True, slots=True)
 class ArticleSentences:
-    """An article's sentences as the answer stages read them, whatever the question."""
+    """An article's sentences as the answer stages read them, whatever the question: its
+    `Reading` (`index.reading`) with each sentence's vector."""
 
     spans: list[Span]  # every sentence of the body
     vectors: np.ndarray  # one row per sentence (headline + sentence, as embedded)
@@ -34,26 +37,22 @@ class ArticleSentences:
     article_words: frozenset[str]  # the headline's and the body's
 
     @classmethod
-    def read(cls, article: StoredArticle, spans: list[Span], vectors: np.ndarray
-             ) -> ArticleSentences:
-        """The words of each sentence, of the headline and of the whole article (the union
-        of the sentences', the headline's and those of any text between sentences: the
-        body is read once)."""
-        body = article.body
-        words = [stemmed_words(body[start:end]) for start, end in spans]
-        between = [body[end:start] for (_s, end), (start, _e) in
-                   zip([(0, 0), *spans], [*spans, (len(body), len(body))], strict=True)]
-        title_words = stemmed_words(article.title)
-        rest = stemmed_words(" ".join(part for part in between if part.strip()))
-        return cls(spans, vectors, words, title_words,
-                   title_words.union(rest, *words))
+    def of(cls, reading: Reading, vectors: np.ndarray) -> ArticleSentences:
+        """A reading with the vectors of its sentences, row for row."""
+        return cls(reading.spans, vectors, reading.words, reading.title_words,
+                   reading.article_words)
 
 
 class VectorCache(Protocol):
-    """Where embedded texts' vectors are kept (`index.storage.embedding_cache`)."""
+    """Where embedded texts' vectors and articles' readings are kept
+    (`index.storage.embedding_cache`)."""
 
     def fill(self, model: str, keys: list[str], dim: int) -> np.ndarray:
         """The cached vector of each key, row for row (zeros where missing)."""
+        ...
+
+    def get_blob(self, namespace: str, key: str) -> bytes | None:
+        """The cached bytes under a key (a reading), None when missing."""
         ...
 
 
@@ -78,16 +77,21 @@ class SentenceVectorCache:
             if found is not None:
                 self._articles.move_to_end(key)
                 return found
-        inputs = sentence_inputs(article.title, article.body)
-        matrix = self._cache.fill(self._namespace, [text_key(text) for _s, _e, text in inputs],
-                                  dim)
-        found = ArticleSentences.read(article, [(start, end) for start, end, _t in inputs],
-                                      matrix)
+        reading = self._reading(article)
+        body, title = article.body, article.title
+        keys = [text_key(embed_input(title, body[start:end])) for start, end in reading.spans]
+        found = ArticleSentences.of(reading, self._cache.fill(self._namespace, keys, dim))
         with self._lock:
             self._articles[key] = found
             while len(self._articles) > self._capacity:
                 self._articles.popitem(last=False)
         return found
+
+    def _reading(self, article: StoredArticle) -> Reading:
+        """The article's reading as ingest kept it, or read afresh (a store indexed by
+        other code, or by a backend that keeps none)."""
+        blob = self._cache.get_blob(READINGS, reading_key(article.title, article.body))
+        return Reading.decode(blob) if blob else Reading.of(article.title, article.body)
 
     def clear(self) -> None:
         """Forget every article (the live index changed)."""

@@ -71,6 +71,25 @@ class EmbeddingCache:
             raise
         connection.execute("COMMIT")
 
+    def save_blobs(self, namespace: str, items: list[tuple[str, bytes]]) -> None:
+        """Store bytes under keys (articles' readings, `index.reading`; one commit)."""
+        connection = self.db
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(
+                "INSERT OR REPLACE INTO embeddings(model, key, vector) VALUES(?, ?, ?)",
+                [(namespace, key, blob) for key, blob in items])
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def get_blob(self, namespace: str, key: str) -> bytes | None:
+        """The bytes stored under a key by `save_blobs`, None when missing."""
+        row = self.db.execute("SELECT vector FROM embeddings WHERE model=? AND key=?",
+                              [namespace, key]).fetchone()
+        return bytes(row[0]) if row else None
+
     def get(self, model: str, keys: Iterable[str]) -> dict[str, np.ndarray]:
         """The cached vectors among `keys` (missing keys are left out)."""
         wanted = list(dict.fromkeys(keys))

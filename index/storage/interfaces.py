@@ -292,6 +292,10 @@ class EmbeddingInputs(Protocol):
         """Returns: every passage id (ascending, int64) and the cache key of its vector."""
         ...
 
+    def article_texts(self) -> Iterator[tuple[str, str]]:
+        """Returns: (headline, body) of every article, by id (for their readings)."""
+        ...
+
     def passage_sentence_keys(self) -> Iterator[tuple[int, list[str]]]:
         """Returns: (passage id, cache keys of the sentences it holds, in order) of every
         passage."""

@@ -464,6 +464,10 @@ class PostgresStore:
                 found.setdefault(text_key(text), text)
         return list(found.items())
 
+    def article_texts(self) -> Iterator[tuple[str, str]]:
+        for article in self.all_articles():
+            yield article.title, article.body
+
     def passage_sentence_keys(self) -> Iterator[tuple[int, list[str]]]:
         """As `SQLiteStore.passage_sentence_keys`: each body split once, its sentences
         matched to its passages by position."""

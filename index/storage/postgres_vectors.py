@@ -211,6 +211,21 @@ class PostgresEmbeddingCache:
                 "model, key, vector FROM incoming_embeddings ON CONFLICT (model, key) "
                 "DO UPDATE SET vector = excluded.vector")
 
+    def save_blobs(self, namespace: str, items: list[tuple[str, bytes]]) -> None:
+        """Store bytes under keys (articles' readings; one commit)."""
+        with self.database.free_connection() as connection, connection.transaction():
+            connection.cursor().executemany(
+                "INSERT INTO embeddings(model, key, vector) VALUES (%s, %s, %s) "
+                "ON CONFLICT (model, key) DO UPDATE SET vector = excluded.vector",
+                [(namespace, key, blob) for key, blob in items])
+
+    def get_blob(self, namespace: str, key: str) -> bytes | None:
+        with self.database.free_connection() as connection:
+            row = connection.execute(
+                "SELECT vector FROM embeddings WHERE model = %s AND key = %s",
+                [namespace, key]).fetchone()
+        return bytes(row[0]) if row else None
+
     def get(self, model: str, keys: Iterable[str]) -> dict[str, np.ndarray]:
         wanted = list(dict.fromkeys(keys))
         found: dict[str, np.ndarray] = {}

@@ -619,6 +619,10 @@ class SQLiteStore:
                 found.setdefault(text_key(text), text)
         return list(found.items())
 
+    def article_texts(self) -> Iterator[tuple[str, str]]:
+        """(headline, body) of every article, by id."""
+        yield from self.db.execute("SELECT title, body FROM articles ORDER BY id")
+
     def passage_sentence_keys(self) -> Iterator[tuple[int, list[str]]]:
         """(passage id, sentence-vector keys of the sentences it holds), article by article
         (`sentence_keys_of_passages`)."""
