@@ -17,13 +17,13 @@ from functools import cache
 from pathlib import Path
 
 from index.chunk import split_sentences
+from index.storage.embedding_cache import READINGS
 from index.text import stemmed_words
+
+__all__ = ["READINGS", "Reading", "reading_key"]
 
 Span = tuple[int, int]
 _SOURCES = ("chunk.py", "text.py", "reading.py")
-
-
-READINGS = "reading"  # the cache namespace of readings
 
 
 @cache

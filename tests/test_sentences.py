@@ -88,6 +88,10 @@ def test_ingest_keeps_a_reading_of_every_article_and_questions_use_it(
     got = cache.of(article, 384)
     assert got.words == marked.words and "marker" in got.article_words
     assert got.vectors.shape == (len(kept.spans), 384) and np.abs(got.vectors).sum() > 0
+    # Readings are no vectors: the count of cached vectors leaves them out.
+    assert library.cache.count() == library.cache.db.execute(
+        "SELECT COUNT(*) FROM embeddings WHERE model != 'reading'").fetchone()[0]
+    assert library.cache.keys(READINGS)
     # An article without a kept reading is read afresh.
     fresh = stored("A headline", "A body that no ingest has seen. It has two sentences.")
     assert cache.of(fresh, 384).words == read(fresh.title, fresh.body).words

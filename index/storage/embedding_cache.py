@@ -25,6 +25,10 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS embeddings (
 ) WITHOUT ROWID"""
 
 
+# The namespace of articles' readings (`index.reading`): bytes, not vectors.
+READINGS = "reading"
+
+
 def rows_of_keys(keys: list[str]) -> dict[str, list[int]]:
     """Each distinct key with the rows of `keys` it fills (a text may recur)."""
     rows_of: dict[str, list[int]] = {}
@@ -130,4 +134,6 @@ class EmbeddingCache:
         return len(stale)
 
     def count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+        """How many vectors are cached (articles' readings aside)."""
+        return int(self.db.execute("SELECT COUNT(*) FROM embeddings WHERE model != ?",
+                                   [READINGS]).fetchone()[0])

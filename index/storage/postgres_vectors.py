@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from index.storage.embedding_cache import rows_of_keys
+from index.storage.embedding_cache import READINGS, rows_of_keys
 from index.storage.faiss_index import IndexFileError
 from index.storage.postgres_db import PostgresDatabase
 from index.storage.postgres_store import PostgresStore
@@ -254,5 +254,6 @@ class PostgresEmbeddingCache:
 
     def count(self) -> int:
         with self.database.free_connection() as connection:
-            row = connection.execute("SELECT count(*) FROM embeddings").fetchone()
+            row = connection.execute("SELECT count(*) FROM embeddings WHERE model != %s",
+                                     [READINGS]).fetchone()
         return int(row[0]) if row else 0
