@@ -8,15 +8,16 @@ model (does this sentence answer?), then on its scores the question model (can t
 be answered at all?). It chooses the two thresholds on the out-of-fold probabilities
 (declining: as many unanswerable questions as possible with at most `max_false_abstention`
 of the answerable ones; further sentences: the best span recall less a cost per quoted
-sentence that holds no answer), then refits on every file. `simulate` replays the answerer's
-decisions (`index.qa.model.decide`) on stored rows, so every metric — out of fold and in
-sample — is that of the real answer path.
+sentence that holds no answer), then refits on every file; `drop` leaves named features out
+of both models (what each is worth: `bench/ablate_features.py`). `simulate` replays the
+answerer's decisions (`index.qa.model.decide`) on stored rows, so every metric — out of fold
+and in sample — is that of the real answer path.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -192,21 +193,38 @@ def without_gold(item: Collected) -> CandidateRows | None:
                          matrix)
 
 
-def _fit(items: list[Collected], regularisation: float) -> AnswerModel:
+def _kept(names: tuple[str, ...], drop: frozenset[str]) -> list[int]:
+    """The columns of `names` not dropped: a question feature goes with the sentence feature
+    it reads ("top_new_fact" with "new_fact", "asks_fact" with "asks_fact")."""
+    return [i for i, name in enumerate(names)
+            if name not in drop and name.removeprefix("top_") not in drop]
+
+
+def _fit(items: list[Collected], regularisation: float,
+         drop: frozenset[str] = frozenset()) -> AnswerModel:
     """The sentence model on every row of `items`, then the question model (can it be
     answered?) on each question's features under that sentence model — with each answerable
-    question also asked as if its story were missing (`without_gold`); thresholds unset."""
-    weights, intercept = _logistic(np.vstack([item.rows.matrix for item in items]),
-                                   np.concatenate([item.labels for item in items]),
+    question also asked as if its story were missing (`without_gold`); thresholds unset.
+    The features in `drop` get no weight (left out of the regression, not zeroed)."""
+    matrix = np.vstack([item.rows.matrix for item in items])
+    names = FEATURES
+    if drop:
+        kept = _kept(FEATURES, drop)
+        matrix, names = matrix[:, kept], tuple(FEATURES[i] for i in kept)
+    weights, intercept = _logistic(matrix, np.concatenate([item.labels for item in items]),
                                    regularisation)
-    sentence_model = AnswerModel(_named(FEATURES, weights), intercept, {}, 0.0, 0.0, 1.0)
+    sentence_model = AnswerModel(_named(names, weights), intercept, {}, 0.0, 0.0, 1.0)
     cases = [(item.rows, item.gold_identity is not None) for item in items]
     cases += [(rows, False) for rows in map(without_gold, items) if rows is not None]
     questions = np.vstack([question_features(rows, sentence_model.probabilities(rows.matrix))
                            for rows, _answerable in cases])
     answerable = np.array([answerable for _rows, answerable in cases])
+    question_names = QUESTION_FEATURES
+    if drop:
+        kept = _kept(QUESTION_FEATURES, drop)
+        questions, question_names = questions[:, kept], tuple(QUESTION_FEATURES[i] for i in kept)
     answer_weights, answer_intercept = _logistic(questions, answerable, regularisation)
-    return replace(sentence_model, answer_weights=_named(QUESTION_FEATURES, answer_weights),
+    return replace(sentence_model, answer_weights=_named(question_names, answer_weights),
                    answer_intercept=answer_intercept)
 
 
@@ -264,10 +282,18 @@ def _per_file(items: list[Collected], models: list[AnswerModel], tuning: AnswerT
 
 def fit_answer_model(items: list[Collected], tuning: AnswerTuning, *,
                      regularisation: float = 1.0, max_false_abstention: float = 0.03,
-                     sentence_cost: float = 0.05) -> FitReport:
-    """Fit with cross-validation by file, choose the thresholds out of fold, refit on all."""
+                     sentence_cost: float = 0.05, drop: Collection[str] = ()) -> FitReport:
+    """Fit with cross-validation by file, choose the thresholds out of fold, refit on all.
+    `drop` names features (of `FEATURES` or `QUESTION_FEATURES`) both models do without; a
+    sentence feature takes the question model's reading of it along ("new_fact" drops
+    "top_new_fact" too)."""
+    dropped = frozenset(drop)
+    unknown = dropped - set(FEATURES) - set(QUESTION_FEATURES)
+    if unknown:
+        raise ValueError(f"no such feature: {', '.join(sorted(unknown))}")
     files = list(dict.fromkeys(item.file for item in items))
-    fold_model = {held_out: _fit([i for i in items if i.file != held_out], regularisation)
+    fold_model = {held_out: _fit([i for i in items if i.file != held_out], regularisation,
+                                 dropped)
                   for held_out in files}
     out_of_fold = [fold_model[item.file] for item in items]
     answerable = [model.answerable(item.rows, model.probabilities(item.rows.matrix))
@@ -276,7 +302,7 @@ def fit_answer_model(items: list[Collected], tuning: AnswerTuning, *,
     extra_min = choose_extra_min(items, out_of_fold, tuning, sentence_cost)
     out_of_fold = [replace(m, abstain_below=abstain_below, extra_min=extra_min)
                    for m in out_of_fold]
-    model = replace(_fit(items, regularisation), abstain_below=abstain_below,
+    model = replace(_fit(items, regularisation, dropped), abstain_below=abstain_below,
                     extra_min=extra_min)
     return FitReport(model, _per_file(items, out_of_fold, tuning),
                      _per_file(items, [model] * len(items), tuning))
