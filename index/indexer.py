@@ -154,8 +154,9 @@ class Indexer:
         size and mtime, or content, are unchanged since the last read are skipped), embed
         what is not cached and swap in a fresh index, then drop cached vectors nothing uses
         any more. When nothing changed and the live index already holds every passage, the
-        index is left as it is. `full` re-reads every file, re-embeds everything and
-        rebuilds the index."""
+        index is left as it is (only the articles' readings the cache lacks are made, e.g.
+        after an upgrade changed the code that reads). `full` re-reads every file,
+        re-embeds everything and rebuilds the index."""
         rebuilt = False
 
         def reread_sources(report: IngestReport) -> bool:
@@ -166,13 +167,14 @@ class Indexer:
             rebuilt = full or report.changed > 0 or self._index_is_stale()
             if not rebuilt:
                 report.vectors = self.generations.record().vectors
+                report.readings = self._save_readings()  # e.g. read by an upgraded citebot
             return rebuilt
 
         report = self._write(reread_sources, full=full, progress=progress)
         if not rebuilt:  # a killed earlier write may have left an index file behind
             self.generations.remove_stale()
         live = self.generations.live_generation()
-        if rebuilt or self.store.get_meta(PRUNED_FOR_META) != live:
+        if rebuilt or report.readings or self.store.get_meta(PRUNED_FOR_META) != live:
             self._prune_cache()  # what the live index no longer uses
             with self._lock, self.store.transaction():
                 self.store.set_meta({PRUNED_FOR_META: live or ""})

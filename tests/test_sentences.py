@@ -137,3 +137,20 @@ def test_a_word_ending_in_s_that_is_no_plural_keeps_its_s() -> None:
     assert stem("business") == stem("businesses") == "business"
     assert stem("analysis") == "analysis" and stem("bonuses") == "bonus"
     assert stem("chips") == "chip" and stem("sales") == "sale"
+
+
+def test_a_reindex_that_changes_nothing_makes_the_readings_the_cache_lacks(
+        samples: Path, data_dir: Path) -> None:
+    """As after an upgrade of the code that reads (its readings have other keys): a reindex
+    with no changed file reads the articles again, once, and drops the old readings."""
+    library = Library(Settings(data_dir=data_dir))
+    library.ingest([samples])
+    held = library.cache.keys(READINGS)
+    library.cache.save_blobs(READINGS, [("made-by-older-code", b"{}")])
+    library.cache.db.execute("DELETE FROM embeddings WHERE model=? AND key=?",
+                             [READINGS, sorted(held)[0]])
+    report = library.reindex()
+    assert report.changed == 0 and report.readings == 1
+    assert library.cache.keys(READINGS) == held  # the old one pruned
+    assert library.reindex().readings == 0
+    library.close()
