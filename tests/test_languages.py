@@ -133,10 +133,10 @@ def test_the_cli_declines_and_says_why(cli: Callable[..., Result], collection: P
 def test_the_english_wording_rules_step_aside_for_another_language() -> None:
     text = "Who was named the latest head of the harbour council in 2025?"
     english = Question.of(text)
-    assert english.kind is not None and english.wants_recent and english.roles
+    assert english.kind is not None and english.wants_recent
     other = Question.of(text, english=False)
-    assert (other.kind, other.wants_recent, other.roles, other.counted, other.preposition) == (
-        None, False, frozenset(), None, None)
+    assert (other.kind, other.wants_recent, other.counted, other.preposition) == (
+        None, False, None, None)
     assert other.terms == english.terms and other.years == english.years == ["2025"]
 
 

@@ -3,24 +3,21 @@
 For a sentence and a `Question`, this module tells where the sentence holds a new fact of the
 asked-for kind (`new_fact_spans`: a figure, a count, a year, a date, a score, a sum of money,
 a cause, a place, a person, another name — one the question does not already state), whether
-it puts a figure right before the noun a "how many" question counts (`counts_noun`), whether
-a new fact stands next to one of the question's rare words (`fact_near`), whether a new name
-stands beside the role a "who" question names (`names_role`), and whether a new fact stands
-right after the preposition the question opens with (`fills_slot`). The windows of these
-rules are knobs of `AnswerTuning`. Pure text rules: no model, no store.
+it puts a figure right before the noun a "how many" question counts (`counts_noun`), and
+whether a new fact stands right after the preposition the question opens with
+(`fills_slot`). The windows of these rules are knobs of `AnswerTuning`. Pure text rules:
+no model, no store.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from index.qa.tuning import DEFAULT_TUNING, AnswerTuning
 from index.text import (
     CAPITALISED,
-    WORD,
     YEAR,
     YEAR_DIGITS,
     capitalised_words,
@@ -163,44 +160,6 @@ def counts_noun(noun: str | None, sentence: str, asked: frozenset[str],
         if any(stem(word.casefold()) == noun for word in following):
             return True
     return False
-
-
-def _beside(spans: list[Span], sentence: str, chars: int,
-            wanted: Callable[[str], bool]) -> bool:
-    """Whether a word of the sentence that `wanted` accepts stands within `chars` characters
-    of one of the new facts (`spans`), outside it."""
-    return any(
-        start - chars <= word.end() and word.start() <= end + chars
-        for word in WORD.finditer(sentence) if wanted(word.group(0))
-        for start, end in spans if not start <= word.start() < end)
-
-
-def fact_near(spans: list[Span], sentence: str, details: set[str],
-              tuning: AnswerTuning = DEFAULT_TUNING) -> bool:
-    """Whether a new fact (`spans`) sits within `near_chars` of one of the question's rare
-    words (`details`, stemmed): "directed by Anton Corbijn" answers "who will direct", while
-    a name elsewhere in the sentence may answer nothing asked."""
-    if not spans or not details:
-        return False
-    return _beside(spans, sentence, tuning.near_chars,
-                   lambda word: stem(word.casefold()) in details)
-
-
-def _same_root(word: str, role: str) -> bool:
-    """Whether a word and a role share a root: "co-founder" and "co-founded", "director"
-    and "directed" (their first five letters, or all of the shorter one's, at least four)."""
-    letters = min(len(word), len(role), 5)
-    return letters >= 4 and word[:letters] == role[:letters]
-
-
-def names_role(spans: list[Span], sentence: str, roles: frozenset[str],
-               tuning: AnswerTuning = DEFAULT_TUNING) -> bool:
-    """Whether a new name (`spans`) stands within `role_chars` of the role asked about:
-    "defence lawyer Reid Weingarten", "Suranga Chandratillake, co-founder of Blinkx"."""
-    if not spans or not roles:
-        return False
-    return _beside(spans, sentence, tuning.role_chars,
-                   lambda word: any(_same_root(word.casefold(), role) for role in roles))
 
 
 def fills_slot(spans: list[Span], sentence: str, preposition: str | None) -> bool:

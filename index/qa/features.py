@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from index.qa.abstain import absent_years, tells_of_succession, unknown_terms
+from index.qa.abstain import absent_years, unknown_terms
 from index.qa.evidence import Hit, StoryEvidence
-from index.qa.facts import counts_noun, fact_near, fills_slot, names_role, new_fact_spans
+from index.qa.facts import counts_noun, fills_slot, new_fact_spans
 from index.qa.question import Question
 from index.qa.tuning import AnswerTuning
 from index.storage import StoredArticle
@@ -40,8 +40,6 @@ FEATURES = (
     "asks_fact",             # the question asks for a kind of fact (a figure, a name, …)
     "new_fact",              # the sentence holds a new fact of that kind
     "counts_noun",           # "how many X": a new figure right before X
-    "fact_near_detail",      # that fact next to a rare word of the question
-    "names_role",            # "which lawyer": a new name beside the role
     "fills_slot",            # "against which club": a new fact after the same preposition
     "attribution",           # "who reported/said": the sentence attributes ("according to")
     "idf_share",             # share of the question's words, each weighted by its rarity in
@@ -59,8 +57,10 @@ FEATURES = (
     "recency",               # a question asking for the latest: ½^(days older / half-life)
     "unknown_terms",         # the question names a name or figure the collection never uses
     "absent_year",           # the question names a year the article never mentions
-    "no_succession",         # "who succeeded X" and the article tells of no succession
 )
+
+# The features of a sentence itself (up to "lead"); the rest are its story's.
+SENTENCE_COLUMNS = FEATURES.index("lead") + 1
 
 _WHO_REPORTED = re.compile(
     r"\b(?:who|which (?:paper|newspaper|outlet|media|agency|magazine|broadcaster|publication|"
@@ -140,7 +140,8 @@ def recency_of(stories: list[StoryEvidence], question: Question, tuning: AnswerT
 
 def _sentence_block(question: Question, story: StoryEvidence, tuning: AnswerTuning,
                     term_weights: dict[str, float]) -> tuple[list[int], np.ndarray]:
-    """The sentence-level features of one story's quotable sentences (first 18 columns)."""
+    """The sentence-level features of one story's quotable sentences (the first
+    `SENTENCE_COLUMNS`)."""
     body = story.article.body
     texts = [body[start:end] for start, end in story.spans]
     sentence_words = (story.words if story.words is not None
@@ -150,8 +151,6 @@ def _sentence_block(question: Question, story: StoryEvidence, tuning: AnswerTuni
     weights = distinctive_weights(question.terms, sentence_words)
     total = sum(weights.values()) or 1.0
     stems = list(weights)
-    rare = math.log((len(texts) + 1) / (max(1.0, tuning.rare_detail_share * len(texts)) + 0.5))
-    details = {term for term, weight in weights.items() if weight >= rare}
     who_reported = asks_who_reported(question.text)
     idf_total = sum(term_weights.values()) or 1.0
     rarest = max(term_weights, key=term_weights.__getitem__) if term_weights else None
@@ -176,15 +175,13 @@ def _sentence_block(question: Question, story: StoryEvidence, tuning: AnswerTuni
             sum(1 for t in stems if t in context) / len(stems) if stems else 0.0,
             float(question.kind is not None), float(bool(facts_at)),
             float(counts_noun(question.counted, text, question.asked, tuning)),
-            float(fact_near(facts_at, text, details.intersection(shared), tuning)),
-            float(names_role(facts_at, text, question.roles, tuning)),
             float(fills_slot(facts_at, text, question.preposition)),
             float(who_reported and bool(_ATTRIBUTES.search(text))),
             sum(w for t, w in term_weights.items() if t in context) / idf_total,
             float(rarest is not None and rarest in context), rarest_in_article,
             1.0 / (1 + i),
         ])
-    return kept, np.array(rows, dtype=np.float64).reshape(len(rows), 18)
+    return kept, np.array(rows, dtype=np.float64).reshape(len(rows), SENTENCE_COLUMNS)
 
 
 def sentence_features(question: Question, stories: list[StoryEvidence],
@@ -211,15 +208,12 @@ def sentence_features(question: Question, stories: list[StoryEvidence],
         kept, block = _sentence_block(question, story, tuning, term_weights or {})
         if not kept:
             continue
-        article = story.article
-        succession_missing = question.wants_successor and not tells_of_succession(
-            f"{article.title}\n{article.body}")
         story_columns = np.array([
             story_best[story.story_id], story_best[story.story_id] - best_story,
             max((h.lexical for h in story_hits[story.story_id]), default=0.0) / top_lexical,
             max((h.dense for h in story_hits[story.story_id]), default=0.0),
             coverage[number], 1.0 / (1 + fused_rank[number]), recency[number], unknown,
-            float(bool(absent_years(question, story))), float(succession_missing),
+            float(bool(absent_years(question, story))),
         ])
         blocks.append(np.hstack([block, np.tile(story_columns, (len(kept), 1))]))
         owners += [number] * len(kept)
@@ -236,7 +230,7 @@ QUESTION_FEATURES = (
     "best_logit", "runner_up_gap", "top_similarity", "top_new_fact",
     "asks_fact", "top_lexical_share", "top_context_share", "top_idf_share",
     "top_rarest_in_context", "top_rarest_in_article", "top_story_coverage",
-    "top_story_lexical", "unknown_terms", "absent_year", "no_succession",
+    "top_story_lexical", "unknown_terms", "absent_year",
 )
 _TOP_COLUMNS = [FEATURES.index(name.removeprefix("top_")) for name in QUESTION_FEATURES[2:]]
 

@@ -83,11 +83,6 @@ _PERSON_ROLES = (
     r"comedian|guitarist|drummer|rapper|producer|composer|conductor|member|candidate|"
     r"lecturer|envoy|ambassador|co-founder|head|editor|researcher|scientist|"
     r"professor|spokesperson|commissioner|secretary|governor|mayor|chancellor")
-# The role a "who" question names: "which defence lawyer", "who co-founded", "who directed".
-_ROLE_OF_PERSON = re.compile(
-    rf"\b{_WHICH}({_PERSON_ROLES})s?\b|\bwho (?:is|was|will be|became) (?:[\w'’-]+ ){{0,3}}?"
-    rf"({_PERSON_ROLES})s?\b|^\s*(?:who|whom)\s+(?!(?:is|was|were|will|would|has|"
-    r"have|had|did|does|do|can|could|should|are|then|now)\b)([\w-]{4,})", re.I)
 _PERSON_QUESTION = re.compile(
     r"^\s*(who|whom|whose)\b|\b(who|whom) (is|was|were|will|has|had|did|does)\b|"
     rf"\b{_WHICH}({_PERSON_ROLES})s?\b", re.I)
@@ -140,13 +135,6 @@ def counted_noun(question: str) -> str | None:
     return stem(phrase[-1]) if phrase else None
 
 
-def person_role(question: str) -> frozenset[str]:
-    """The role of the person asked for, case-folded: "lawyer" in "which defence lawyer
-    cross-examined him", "co-founded" in "who co-founded the start-up"."""
-    return frozenset(word.casefold() for found in _ROLE_OF_PERSON.finditer(question)
-                     for word in found.groups() if word)
-
-
 _LEADING_PREPOSITION = re.compile(r"^\s*(against|for|from|in|at|to|with|by|on|into|under|"
                                   r"behind|over|near|inside|outside)\s+(?:which|what|whose)\b",
                                   re.I)
@@ -157,20 +145,6 @@ def leading_preposition(question: str) -> str | None:
     answer is likely the name right after the same preposition ("against Blackburn")."""
     found = _LEADING_PREPOSITION.match(question)
     return found.group(1).casefold() if found else None
-
-
-# "Who succeeded X", "who took over from X", "who did they pick after X withdrew": the
-# question asks for a successor, which only a story that tells of a succession can name.
-_SUCCESSOR_QUESTION = re.compile(
-    r"^\s*(?:who|whom)\b[^?]*\b(?:succeed(?:ed|s)?|replac(?:e|ed|es)|(?:take|took|takes|taken) "
-    r"over from|after\b[^?]*\b(?:stood down|steps? down|stepped down|quit|left|resigned|"
-    r"withdrew|retired|was sacked|departed))\b", re.I)
-
-
-def asks_for_successor(question: str) -> bool:
-    """Whether the question asks who took someone's place ("who succeeded", "who took over
-    from", "who did they pick after he withdrew")."""
-    return bool(_SUCCESSOR_QUESTION.search(question))
 
 
 # Words that ask for the newest news; "new" alone is left out ("the new bridge").
@@ -209,29 +183,25 @@ class Question:
     kind: str | None  # the kind of fact it asks for (`expected_answer_kind`)
     asked: frozenset[str]  # its own words, folded, with and without possessives, stemmed
     counted: str | None  # the noun a "how many" question counts (stemmed)
-    roles: frozenset[str]  # the role of the person a "who" question asks for
     preposition: str | None  # "against" in "against which club …"
     wants_recent: bool  # asks for the latest news
-    wants_successor: bool  # asks who took someone's place
     specific: list[str]  # its names and figures, as terms (`specific_terms`)
 
     @classmethod
     def of(cls, text: str, *, english: bool = True) -> Question:
         """The question read once. Not `english` (a multilingual model reading another
         language): the English wording rules — the kind of fact asked for, the counted noun,
-        the role, the leading preposition, "latest", "who succeeded" — step aside, and the
+        the leading preposition, "latest" — step aside, and the
         question is answered on its words, names, years and the model's similarity."""
         terms = query_terms(text)
         if not english:
             return cls(
                 text=text, terms=terms, names=names_in(text), years=years_in(text),
-                kind=None, asked=asked_words(text), counted=None, roles=frozenset(),
-                preposition=None, wants_recent=False, wants_successor=False,
-                specific=specific_terms(text, terms))
+                kind=None, asked=asked_words(text), counted=None,
+                preposition=None, wants_recent=False, specific=specific_terms(text, terms))
         return cls(
             text=text, terms=terms, names=names_in(text), years=years_in(text),
             kind=expected_answer_kind(text), asked=asked_words(text),
-            counted=counted_noun(text), roles=person_role(text),
-            preposition=leading_preposition(text), wants_recent=asks_for_recent(text),
-            wants_successor=asks_for_successor(text), specific=specific_terms(text, terms),
+            counted=counted_noun(text), preposition=leading_preposition(text),
+            wants_recent=asks_for_recent(text), specific=specific_terms(text, terms),
         )

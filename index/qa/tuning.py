@@ -48,10 +48,6 @@ class AnswerTuning:
     # -- choosing sentences (index.qa.sentences, index.qa.facts) ----------------------
     max_sources: int = _knob(2, "citation slots in one answer (the best stories whose "
                                 "sentences may be quoted)")
-    rare_detail_share: float = _knob(0.1, "a question word is a rare word of a story when at "
-                                          "most this share of its sentences have it")
-    near_chars: int = _knob(40, "\"next to\" a rare word: within this many characters")
-    role_chars: int = _knob(30, "\"beside\" the role: within this many characters")
     count_window_chars: int = _knob(60, "a figure counts the plural noun in this many "
                                         "characters after it (within its clause)")
     count_window_words: int = _knob(4, "... and among this many words after it")
