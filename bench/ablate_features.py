@@ -38,16 +38,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "shares of the question's words": ("lexical_share", "distinctive_share", "context_share"),
     "rare-word coverage": ("idf_share", "rarest_in_context", "rarest_in_article",
                            "story_coverage"),
-    "fact rules (qa/facts.py)": ("new_fact", "counts_noun", "fact_near_detail", "names_role",
-                                 "fills_slot"),
-    "fact rules + asks_fact": ("asks_fact", "new_fact", "counts_noun", "fact_near_detail",
-                               "names_role", "fills_slot"),
-    "the four fact-kind rules": ("counts_noun", "fact_near_detail", "names_role",
-                                 "fills_slot"),
+    "fact rules (qa/facts.py)": ("new_fact", "counts_noun", "fills_slot"),
+    "fact rules + asks_fact": ("asks_fact", "new_fact", "counts_noun", "fills_slot"),
+    "the fact-kind rules": ("counts_noun", "fills_slot"),
     "story retrieval (lexical, dense, fused rank)": ("story_lexical", "story_dense",
                                                      "story_fused_rank"),
     "story closeness (+ gap)": ("story_similarity", "story_gap"),
-    "decline signals (qa/abstain.py)": ("unknown_terms", "absent_year", "no_succession"),
+    "decline signals (qa/abstain.py)": ("unknown_terms", "absent_year"),
 }
 QUESTION_ONLY = tuple(name for name in QUESTION_FEATURES
                       if name not in FEATURES and name.removeprefix("top_") not in FEATURES)
