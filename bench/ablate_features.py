@@ -17,13 +17,15 @@ Nothing in the engine changes: the features are only left out of the fit.
 
 from __future__ import annotations
 
-import argparse
 import json
 import pickle
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fit_weights import fit_arguments
 
 from index.fitting import METRICS, Collected, collect, fit_answer_model
 from index.library import Library
@@ -132,12 +134,7 @@ def table(results: dict[str, Ablation]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="+", type=Path, help="question files (JSON Lines)")
-    parser.add_argument("--data-dir", required=True, type=Path, help="the store to ask")
-    parser.add_argument("--corpus", type=Path, help="the folder gold paths are relative to "
-                        "[default: the store's only ingested folder]")
-    parser.add_argument("--c", type=float, default=0.3, help="inverse regularisation strength")
+    parser = fit_arguments(__doc__.splitlines()[0])
     parser.add_argument("--rows", type=Path, help="pickle of the collected rows: read when "
                         "it exists, else written")
     parser.add_argument("--only", nargs="+", metavar="NAME",

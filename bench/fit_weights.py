@@ -22,13 +22,19 @@ from index.qa.model import MODEL_PATH
 from index.settings import Settings
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def fit_arguments(description: str) -> argparse.ArgumentParser:
+    """The arguments of a fit on question files (shared with `bench/ablate_features.py`)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("files", nargs="+", type=Path, help="question files (JSON Lines)")
     parser.add_argument("--data-dir", required=True, type=Path, help="the store to ask")
     parser.add_argument("--corpus", type=Path, help="the folder gold paths are relative to "
                         "[default: the store's only ingested folder]")
     parser.add_argument("--c", type=float, default=0.3, help="inverse regularisation strength")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = fit_arguments(__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"write {MODEL_PATH.name}")
     parser.add_argument("--json", dest="json_path", type=Path, help="write the metrics here")
     args = parser.parse_args(argv)
