@@ -27,14 +27,14 @@ import numpy as np
 
 from index.article import ArticleDraft
 from index.embed import Embedder
-from index.embedding_inputs import sentence_model
+from index.embedding_inputs import sentence_inputs, sentence_model, text_key
 from index.embedding_jobs import embed_into_cache, sentence_mean_vectors
 from index.ingest import FileResult, iter_files, read_file
 from index.language import article_language
 from index.reading import READINGS, Reading, reading_key
 from index.reports import IngestReport, Progress, ProgressCallback
 from index.settings import Settings
-from index.storage.embedding_cache import EmbeddingCache
+from index.storage.embedding_cache import EmbeddingCache, article_matrices
 from index.storage.interfaces import IndexerStore, IndexGenerations
 from index.storage.records import StoredFeed
 from index.unchanged_files import UnchangedFiles
@@ -168,6 +168,7 @@ class Indexer:
             if not rebuilt:
                 report.vectors = self.generations.record().vectors
                 report.readings = self._save_readings()  # e.g. read by an upgraded citebot
+                self._save_sentence_matrices()
             return rebuilt
 
         report = self._write(reread_sources, full=full, progress=progress)
@@ -408,6 +409,7 @@ class Indexer:
             )
         report.embedded, report.embedded_sentences = len(passages), len(sentences)
         report.readings = self._save_readings()
+        self._save_sentence_matrices()
         if progress:
             progress(Progress("indexing", 0, 1))
         dim = self._dimension(embedded=bool(passages or sentences or full))
@@ -441,6 +443,31 @@ class Indexer:
                                              in items[first : first + READINGS_SLICE]])
         return len(items)
 
+    def _save_sentence_matrices(self) -> int:
+        """Keep each article's sentence vectors as one matrix too (`article_matrices`,
+        keyed like its reading), so that a question reads an article's vectors in one
+        look-up rather than one a sentence. An article with a sentence not embedded yet gets
+        none (its questions read the sentences one by one). Returns how many were made."""
+        sentences = sentence_model(self.settings.model)
+        namespace = article_matrices(sentences)
+        held = self.cache.keys(namespace)
+        missing: dict[str, tuple[str, str]] = {}
+        for title, body in self.store.article_texts():
+            key = reading_key(title, body)
+            if key not in held:
+                missing.setdefault(key, (title, body))
+        items, made = list(missing.items()), 0
+        for first in range(0, len(items), READINGS_SLICE):
+            keys_of = {key: [text_key(text) for _start, _end, text in sentence_inputs(*texts)]
+                       for key, texts in items[first : first + READINGS_SLICE]}
+            vectors = self.cache.get(sentences, [k for keys in keys_of.values() for k in keys])
+            blobs = [(key, np.stack([vectors[k] for k in keys]).astype(np.float32).tobytes())
+                     for key, keys in keys_of.items()
+                     if keys and all(k in vectors for k in keys)]
+            self.cache.save_blobs(namespace, blobs)
+            made += len(blobs)
+        return made
+
     def _index_is_stale(self) -> bool:
         """Whether the live index is missing, made with other settings, or not exactly
         over the stored passages (e.g. after `ingest --no-index`)."""
@@ -467,5 +494,7 @@ class Indexer:
             self.cache.prune(model, {key for key, _text in self.store.passage_inputs()})
             self.cache.prune(sentence_model(model),
                              {key for key, _text in self.store.sentence_keys()})
-            self.cache.prune(READINGS, {reading_key(title, body)
-                                        for title, body in self.store.article_texts()})
+            live_readings = {reading_key(title, body)
+                             for title, body in self.store.article_texts()}
+            self.cache.prune(READINGS, live_readings)
+            self.cache.prune(article_matrices(sentence_model(model)), live_readings)

@@ -157,9 +157,11 @@ def test_a_second_process_sees_a_new_generation_at_its_next_question(
     and makes live is answered by the other at its next question, without a restart."""
     from dataclasses import replace
 
+    from index.embedding_inputs import sentence_inputs, sentence_model, text_key
     from index.library import Library
     from index.reading import READINGS, Reading, reading_key
     from index.settings import Settings
+    from index.storage.embedding_cache import article_matrices
 
     settings = replace(Settings(data_dir=tmp_path / "unused"), database_url=database_url)
     first, second = Library(settings), Library(settings)
@@ -173,9 +175,17 @@ def test_a_second_process_sees_a_new_generation_at_its_next_question(
         answer = second.ask(question)
         assert second.live_index() is not before
         assert any("bbc-electrolux-jobs.txt" in c.origin for c in answer.citations)
-        for article in second.store.all_articles():  # the readings ingest kept
-            blob = second.cache.get_blob(READINGS, reading_key(article.title, article.body))
+        sentences = sentence_model(settings.model)
+        for article in second.store.all_articles():  # the readings and matrices ingest kept
+            key = reading_key(article.title, article.body)
+            blob = second.cache.get_blob(READINGS, key)
             assert blob and Reading.decode(blob) == Reading.of(article.title, article.body)
+            keys = [text_key(text) for _s, _e, text in sentence_inputs(article.title,
+                                                                        article.body)]
+            matrix = second.cache.get_blob(article_matrices(sentences), key)
+            assert matrix == second.cache.fill(sentences, keys, 384).tobytes()
+        assert second.cache.count() == len(second.cache.keys(settings.model)) + len(
+            second.cache.keys(sentences))
     finally:
         first.close()
         second.close()

@@ -24,7 +24,7 @@ from bot.cli import main
 from index.embed import Embedder, EmbedderSettings
 from index.embedding_inputs import sentence_model
 from index.settings import Settings
-from index.storage.embedding_cache import READINGS, EmbeddingCache
+from index.storage.embedding_cache import ARTICLE_MATRICES, READINGS, EmbeddingCache
 from index.storage.sqlite_store import SQLiteStore
 from tests.conftest import BBC, assert_stopped_with_one_line
 
@@ -79,8 +79,9 @@ def _cached_vectors(data_dir: Path) -> int:
         return 0
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as connection:
-            return int(connection.execute("SELECT COUNT(*) FROM embeddings WHERE model != ?",
-                                          [READINGS]).fetchone()[0])
+            return int(connection.execute(
+                "SELECT COUNT(*) FROM embeddings WHERE model != ? AND model NOT LIKE ?",
+                [READINGS, f"%{ARTICLE_MATRICES}"]).fetchone()[0])
     except sqlite3.OperationalError:  # not created yet
         return 0
 

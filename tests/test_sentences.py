@@ -9,13 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding_inputs import sentence_inputs, sentence_model
+from index.embedding_inputs import sentence_inputs, sentence_model, text_key
 from index.ingest import read_text_file
 from index.library import Library
 from index.qa.sentences import SentenceVectorCache
 from index.reading import READINGS, Reading, reading_key
 from index.settings import Settings
 from index.storage import StoredArticle
+from index.storage.embedding_cache import article_matrices
 from index.text import stem, stemmed_words
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "articles"
@@ -90,11 +91,69 @@ def test_ingest_keeps_a_reading_of_every_article_and_questions_use_it(
     assert got.vectors.shape == (len(kept.spans), 384) and np.abs(got.vectors).sum() > 0
     # Readings are no vectors: the count of cached vectors leaves them out.
     assert library.cache.count() == library.cache.db.execute(
-        "SELECT COUNT(*) FROM embeddings WHERE model != 'reading'").fetchone()[0]
+        "SELECT COUNT(*) FROM embeddings WHERE model != 'reading' AND model NOT LIKE '%|article'"
+    ).fetchone()[0]
     assert library.cache.keys(READINGS)
     # An article without a kept reading is read afresh.
     fresh = stored("A headline", "A body that no ingest has seen. It has two sentences.")
     assert cache.of(fresh, 384).words == read(fresh.title, fresh.body).words
+    library.close()
+
+
+def _sentence_keys(article: StoredArticle) -> list[str]:
+    return [text_key(text) for _start, _end, text in sentence_inputs(article.title, article.body)]
+
+
+def test_ingest_keeps_each_articles_sentence_vectors_as_one_matrix(
+        samples: Path, data_dir: Path) -> None:
+    """A question reads an article's sentence vectors in one look-up: the matrix ingest
+    kept is its sentences' vectors, row for row, and what the question path reads; a matrix
+    of the wrong size is passed over for the sentences' own vectors."""
+    library = Library(Settings(data_dir=data_dir))
+    library.ingest([samples])
+    sentences = sentence_model(library.settings.model)
+    matrices = article_matrices(sentences)
+    articles = list(library.store.all_articles())
+    assert library.cache.keys(matrices) == {reading_key(a.title, a.body) for a in articles}
+    for article in articles:
+        keys = _sentence_keys(article)
+        blob = library.cache.get_blob(matrices, reading_key(article.title, article.body))
+        assert blob is not None
+        kept = np.frombuffer(blob, dtype=np.float32).reshape(len(keys), 384)
+        assert np.array_equal(kept, library.cache.fill(sentences, keys, 384))
+    assert library.cache.count() == len(library.cache.keys(library.settings.model)) + len(
+        library.cache.keys(sentences))  # the matrices are copies, not vectors of their own
+
+    article = articles[0]
+    key, keys = reading_key(article.title, article.body), _sentence_keys(article)
+    expected = library.cache.fill(sentences, keys, 384)
+    library.cache.save_blobs(matrices, [(key, b"\0" * 8)])  # a matrix of the wrong size
+    got = SentenceVectorCache(library.cache, sentences, 8).of(article, 384).vectors
+    assert np.array_equal(got, expected)
+    library.cache.save_blobs(matrices, [(key, expected.tobytes())])
+    library.cache.db.execute(f"DELETE FROM embeddings WHERE model=? AND key IN "
+                             f"({','.join('?' * len(keys))})", [sentences, *keys])
+    assert not library.cache.get(sentences, keys)  # only the matrix is left to read
+    got = SentenceVectorCache(library.cache, sentences, 8).of(article, 384).vectors
+    assert np.array_equal(got, expected)
+    library.close()
+
+
+def test_an_article_with_a_sentence_not_embedded_gets_no_matrix(
+        samples: Path, data_dir: Path) -> None:
+    library = Library(Settings(data_dir=data_dir))
+    library.ingest([samples])
+    sentences = sentence_model(library.settings.model)
+    matrices = article_matrices(sentences)
+    article = next(iter(library.store.all_articles()))
+    key = reading_key(article.title, article.body)
+    for namespace, gone in ((matrices, key), (sentences, _sentence_keys(article)[0])):
+        library.cache.db.execute("DELETE FROM embeddings WHERE model=? AND key=?",
+                                 [namespace, gone])
+    assert library.reindex().changed == 0  # makes the matrices the cache lacks, if it can
+    assert library.cache.get_blob(matrices, key) is None
+    assert len(library.cache.keys(matrices)) == len(
+        {reading_key(a.title, a.body) for a in library.store.all_articles()}) - 1
     library.close()
 
 
@@ -106,9 +165,11 @@ def test_reindex_drops_the_readings_of_removed_articles(samples: Path, data_dir:
                       if a.origin == str(gone))
     gone.unlink()
     library.reindex()
-    assert library.cache.get_blob(READINGS, reading_key(*title_body)) is None
-    assert all(library.cache.get_blob(READINGS, reading_key(a.title, a.body))
-               for a in library.store.all_articles())
+    matrices = article_matrices(sentence_model(library.settings.model))
+    for namespace in (READINGS, matrices):
+        assert library.cache.get_blob(namespace, reading_key(*title_body)) is None
+        assert all(library.cache.get_blob(namespace, reading_key(a.title, a.body))
+                   for a in library.store.all_articles())
     library.close()
 
 

@@ -22,6 +22,7 @@ from index.embedding_inputs import embed_input, text_key
 from index.qa.evidence import Span, StoryEvidence
 from index.reading import READINGS, Reading, reading_key
 from index.storage import StoredArticle
+from index.storage.embedding_cache import article_matrices
 from index.text import one_line, stemmed_words
 
 
@@ -78,14 +79,23 @@ class SentenceVectorCache:
                 self._articles.move_to_end(key)
                 return found
         reading = self._reading(article)
-        body, title = article.body, article.title
-        keys = [text_key(embed_input(title, body[start:end])) for start, end in reading.spans]
-        found = ArticleSentences.of(reading, self._cache.fill(self._namespace, keys, dim))
+        found = ArticleSentences.of(reading, self._vectors(article, reading, dim))
         with self._lock:
             self._articles[key] = found
             while len(self._articles) > self._capacity:
                 self._articles.popitem(last=False)
         return found
+
+    def _vectors(self, article: StoredArticle, reading: Reading, dim: int) -> np.ndarray:
+        """The article's sentence vectors, row for row: its matrix as ingest kept it (one
+        look-up), else each sentence's from the cache."""
+        blob = self._cache.get_blob(article_matrices(self._namespace),
+                                    reading_key(article.title, article.body))
+        if blob is not None and len(blob) == len(reading.spans) * dim * 4:
+            return np.frombuffer(blob, dtype=np.float32).reshape(len(reading.spans), dim)
+        body, title = article.body, article.title
+        keys = [text_key(embed_input(title, body[start:end])) for start, end in reading.spans]
+        return self._cache.fill(self._namespace, keys, dim)
 
     def _reading(self, article: StoredArticle) -> Reading:
         """The article's reading as ingest kept it, or read afresh (a store indexed by

@@ -27,6 +27,15 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS embeddings (
 
 # The namespace of articles' readings (`index.reading`): bytes, not vectors.
 READINGS = "reading"
+# The suffix of the namespaces that hold each article's sentence vectors as one matrix,
+# beside the per-sentence entries they copy (`article_matrices`).
+ARTICLE_MATRICES = "|article"
+
+
+def article_matrices(sentence_namespace: str) -> str:
+    """The namespace of articles' sentence matrices (all of an article's sentence vectors,
+    row for row, as one float32 blob, keyed like its reading) for a sentence namespace."""
+    return f"{sentence_namespace}{ARTICLE_MATRICES}"
 
 
 def rows_of_keys(keys: list[str]) -> dict[str, list[int]]:
@@ -134,6 +143,7 @@ class EmbeddingCache:
         return len(stale)
 
     def count(self) -> int:
-        """How many vectors are cached (articles' readings aside)."""
-        return int(self.db.execute("SELECT COUNT(*) FROM embeddings WHERE model != ?",
-                                   [READINGS]).fetchone()[0])
+        """How many vectors are cached (articles' readings and matrices aside)."""
+        return int(self.db.execute(
+            "SELECT COUNT(*) FROM embeddings WHERE model != ? AND model NOT LIKE ?",
+            [READINGS, f"%{ARTICLE_MATRICES}"]).fetchone()[0])

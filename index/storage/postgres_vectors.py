@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from index.storage.embedding_cache import READINGS, rows_of_keys
+from index.storage.embedding_cache import ARTICLE_MATRICES, READINGS, rows_of_keys
 from index.storage.faiss_index import IndexFileError
 from index.storage.postgres_db import PostgresDatabase
 from index.storage.postgres_store import PostgresStore
@@ -254,6 +254,7 @@ class PostgresEmbeddingCache:
 
     def count(self) -> int:
         with self.database.free_connection() as connection:
-            row = connection.execute("SELECT count(*) FROM embeddings WHERE model != %s",
-                                     [READINGS]).fetchone()
+            row = connection.execute(
+                "SELECT count(*) FROM embeddings WHERE model != %s AND model NOT LIKE %s",
+                [READINGS, f"%{ARTICLE_MATRICES}"]).fetchone()
         return int(row[0]) if row else 0
