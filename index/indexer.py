@@ -167,8 +167,7 @@ class Indexer:
             rebuilt = full or report.changed > 0 or self._index_is_stale()
             if not rebuilt:
                 report.vectors = self.generations.record().vectors
-                report.readings = self._save_readings()  # e.g. read by an upgraded citebot
-                self._save_sentence_matrices()
+                report.readings = self._read_articles()  # e.g. read by an upgraded citebot
             return rebuilt
 
         report = self._write(reread_sources, full=full, progress=progress)
@@ -408,8 +407,7 @@ class Indexer:
                 after_save=lambda: crash_point("embedding"),
             )
         report.embedded, report.embedded_sentences = len(passages), len(sentences)
-        report.readings = self._save_readings()
-        self._save_sentence_matrices()
+        report.readings = self._read_articles()
         if progress:
             progress(Progress("indexing", 0, 1))
         dim = self._dimension(embedded=bool(passages or sentences or full))
@@ -427,39 +425,38 @@ class Indexer:
         if progress:
             progress(Progress("indexing", 1, 1))
 
-    def _save_readings(self) -> int:
-        """Read each article the cache holds no reading of (`index.reading`: its sentences
-        and their words), so that no question has to; returns how many were read."""
-        held = self.cache.keys(READINGS)
-        missing: dict[str, tuple[str, str]] = {}
+    def _read_articles(self) -> int:
+        """Make what the cache lacks of each article's reading and sentence matrix, so that
+        no question has to; returns how many articles were read."""
+        texts: dict[str, tuple[str, str]] = {}
         for title, body in self.store.article_texts():
-            key = reading_key(title, body)
-            if key not in held:
-                missing.setdefault(key, (title, body))
-        items = list(missing.items())
+            texts.setdefault(reading_key(title, body), (title, body))
+        self._save_sentence_matrices(texts)
+        return self._save_readings(texts)
+
+    def _save_readings(self, texts: dict[str, tuple[str, str]]) -> int:
+        """Read each article (`texts`: headline and body by reading key) the cache holds no
+        reading of (`index.reading`: its sentences and their words); returns how many."""
+        held = self.cache.keys(READINGS)
+        items = [(key, texts[key]) for key in texts if key not in held]
         for first in range(0, len(items), READINGS_SLICE):
             self.cache.save_blobs(READINGS, [(key, Reading.of(title, body).encode())
                                              for key, (title, body)
                                              in items[first : first + READINGS_SLICE]])
         return len(items)
 
-    def _save_sentence_matrices(self) -> int:
+    def _save_sentence_matrices(self, texts: dict[str, tuple[str, str]]) -> int:
         """Keep each article's sentence vectors as one matrix too (`article_matrices`,
-        keyed like its reading), so that a question reads an article's vectors in one
+        under its reading's key), so that a question reads an article's vectors in one
         look-up rather than one a sentence. An article with a sentence not embedded yet gets
         none (its questions read the sentences one by one). Returns how many were made."""
         sentences = sentence_model(self.settings.model)
         namespace = article_matrices(sentences)
         held = self.cache.keys(namespace)
-        missing: dict[str, tuple[str, str]] = {}
-        for title, body in self.store.article_texts():
-            key = reading_key(title, body)
-            if key not in held:
-                missing.setdefault(key, (title, body))
-        items, made = list(missing.items()), 0
+        items, made = [(key, texts[key]) for key in texts if key not in held], 0
         for first in range(0, len(items), READINGS_SLICE):
-            keys_of = {key: [text_key(text) for _start, _end, text in sentence_inputs(*texts)]
-                       for key, texts in items[first : first + READINGS_SLICE]}
+            keys_of = {key: [text_key(text) for _start, _end, text in sentence_inputs(*article)]
+                       for key, article in items[first : first + READINGS_SLICE]}
             vectors = self.cache.get(sentences, [k for keys in keys_of.values() for k in keys])
             blobs = [(key, np.stack([vectors[k] for k in keys]).astype(np.float32).tobytes())
                      for key, keys in keys_of.items()

@@ -4,9 +4,9 @@
 in memory (`ArticleSentences`: its sentence spans, their vectors — headline + sentence, read
 in one look-up from the matrix ingest kept of them — and their stemmed words, the headline's
 and the whole article's: its `index.reading.Reading`, kept at ingest), so that a story asked
-about again costs no SQLite read and no re-reading of its text; `Candidate` is a sentence that may be quoted, with the probability that it
-answers (`index.qa.model`); `restates` tells two sentences that say the same apart from two
-that add to each other.
+about again costs no SQLite read and no re-reading of its text; `Candidate` is a sentence
+that may be quoted, with the probability that it answers (`index.qa.model`); `restates`
+tells two sentences that say the same apart from two that add to each other.
 """
 
 from __future__ import annotations
