@@ -1,5 +1,6 @@
 """An article's reading: what the answer stages read of an article whatever the question —
-its sentence spans, each sentence's stemmed words, the headline's and the whole article's —
+its sentence spans, each sentence's stemmed words, the headline's and the whole article's,
+and the whole article as a phrase of stemmed words (where a question's names are looked for) —
 worked out once at ingest and kept in the embedding cache beside the sentence vectors.
 
 A reading is content-addressed: its key is the hash of the headline, the body and a
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from index.chunk import split_sentences
 from index.storage.embedding_cache import READINGS
-from index.text import stemmed_words
+from index.text import phrase_tokens, stemmed_words
 
 __all__ = ["READINGS", "Reading", "reading_key"]
 
@@ -50,6 +51,7 @@ class Reading:
     words: list[frozenset[str]]  # each sentence's stemmed words (`stemmed_words`)
     title_words: frozenset[str]  # the headline's
     article_words: frozenset[str]  # the headline's and the body's
+    phrase: str  # headline and body as `phrase_tokens`, where a question's names are looked for
 
     @classmethod
     def of(cls, title: str, body: str) -> Reading:
@@ -62,7 +64,8 @@ class Reading:
                    zip([(0, 0), *spans], [*spans, (len(body), len(body))], strict=True)]
         title_words = stemmed_words(title)
         rest = stemmed_words(" ".join(part for part in between if part.strip()))
-        return cls(spans, words, title_words, title_words.union(rest, *words))
+        return cls(spans, words, title_words, title_words.union(rest, *words),
+                   phrase_tokens(f"{title}\n{body}"))
 
     def encode(self) -> bytes:
         """The reading as compact JSON (words sorted, so equal readings encode alike)."""
@@ -71,6 +74,7 @@ class Reading:
             "words": [" ".join(sorted(words)) for words in self.words],
             "title": " ".join(sorted(self.title_words)),
             "article": " ".join(sorted(self.article_words)),
+            "phrase": self.phrase,
         }, separators=(",", ":")).encode()
 
     @classmethod
@@ -79,4 +83,5 @@ class Reading:
         data = json.loads(blob)
         return cls([(start, end) for start, end in data["spans"]],
                    [frozenset(words.split()) for words in data["words"]],
-                   frozenset(data["title"].split()), frozenset(data["article"].split()))
+                   frozenset(data["title"].split()), frozenset(data["article"].split()),
+                   data["phrase"])

@@ -179,25 +179,27 @@ def name_runs(text: str, start: int = 0) -> Iterator[re.Match[str]]:
     return _NAME_RUN.finditer(text, start)
 
 
-@lru_cache(maxsize=4096)
-def _phrase_tokens(text: str) -> str:
+def phrase_tokens(text: str) -> str:
     """A text as its lower-cased, stemmed words, possessives dropped, one space apart and at
-    the ends too: " ibm blue gene l ", " academy award "."""
+    the ends too: " ibm blue gene l ", " academy award " (an article's is kept in its
+    reading, `index.reading`)."""
     phrase_words = _PHRASE_WORD.findall(drop_possessives(text.lower()))
     return f" {' '.join(stem(word) for word in phrase_words)} "
 
 
+_name_tokens = lru_cache(maxsize=4096)(phrase_tokens)
+
+
 def names_in(question: str) -> list[str]:
     """The names of several words a question gives ("Martyn Williams", "IBM's Blue Gene"),
-    past its first word, as `_phrase_tokens`."""
-    return [_phrase_tokens(m.group(0))
+    past its first word, as `phrase_tokens`."""
+    return [_name_tokens(m.group(0))
             for m in _NAME_IN_QUESTION.finditer(past_first_word(question))]
 
 
-def names_missing(names: list[str], text: str) -> frozenset[str]:
-    """The stems of the words of each name the text does not give whole: "Martyn Wood" and
-    "Williams" are not "Martyn Williams"."""
-    tokens = _phrase_tokens(text)
+def names_missing(names: list[str], tokens: str) -> frozenset[str]:
+    """The stems of the words of each name that a text (its `phrase_tokens`) does not give
+    whole: "Martyn Wood" and "Williams" are not "Martyn Williams"."""
     return frozenset(word for name in names if name not in tokens for word in name.split())
 
 

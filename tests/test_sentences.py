@@ -17,7 +17,7 @@ from index.reading import READINGS, Reading, reading_key
 from index.settings import Settings
 from index.storage import StoredArticle
 from index.storage.embedding_cache import article_matrices
-from index.text import stem, stemmed_words
+from index.text import phrase_tokens, stem, stemmed_words
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "articles"
 
@@ -51,6 +51,7 @@ def test_the_words_read_once_are_those_of_the_whole_text() -> None:
         assert got.words == [stemmed_words(article.body[s:e]) for s, e in got.spans]
         assert got.spans == [(s, e) for s, e, _text in sentence_inputs(article.title,
                                                                        article.body)]
+        assert got.phrase == phrase_tokens(f"{article.title}\n{article.body}")
 
 
 def test_a_reading_is_the_same_after_a_round_trip() -> None:
@@ -82,7 +83,7 @@ def test_ingest_keeps_a_reading_of_every_article_and_questions_use_it(
     article = articles[0]
     kept = read(article.title, article.body)
     marked = Reading(kept.spans, [frozenset({"marker"})] * len(kept.spans), kept.title_words,
-                     kept.article_words | {"marker"})
+                     kept.article_words | {"marker"}, kept.phrase)
     library.cache.save_blobs(READINGS, [(reading_key(article.title, article.body),
                                          marked.encode())])
     cache = SentenceVectorCache(library.cache, sentence_model(library.settings.model), 8)

@@ -36,12 +36,13 @@ class ArticleSentences:
     words: list[frozenset[str]]  # each sentence's stemmed words (`stemmed_words`)
     title_words: frozenset[str]  # the headline's
     article_words: frozenset[str]  # the headline's and the body's
+    phrase: str  # headline and body as `index.text.phrase_tokens`
 
     @classmethod
     def of(cls, reading: Reading, vectors: np.ndarray) -> ArticleSentences:
         """A reading with the vectors of its sentences, row for row."""
         return cls(reading.spans, vectors, reading.words, reading.title_words,
-                   reading.article_words)
+                   reading.article_words, reading.phrase)
 
 
 class VectorCache(Protocol):

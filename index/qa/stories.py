@@ -114,7 +114,7 @@ def candidate_stories(
         if term_weights:
             words = read.article_words
             if names:
-                words = words - names_missing(names, f"{article.title}\n{article.body}")
+                words = words - names_missing(names, read.phrase)
             coverage = term_coverage(term_weights, words)
         found.coverage.append(coverage)
         found.fused_rank.append(story_rank[story_id])
