@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.feedback import DOWN, REASONS, UP, Usage, feedback_callback_data
+from bot.small_talk import SmallTalk
 from index.filters import BackwardsRange, DateFilterError, UnreadableDate
 from index.library import IngestReport, Progress
 from index.qa.answer import Answer, Citation
@@ -470,6 +471,16 @@ def render_start(first_name: str | None) -> str:
         "Tap a numbered button under an answer to see the quote it is based on.\n\n"
         "/help lists everything I can do."
     )
+
+
+def render_small_talk(kind: SmallTalk, first_name: str | None) -> str:
+    """The reply to a message that only greets, thanks or acknowledges (`bot.small_talk`):
+    a greeting gets the /start hello, thanks a you're welcome, an "ok" a nudge to ask."""
+    if kind is SmallTalk.GREETING:
+        return render_start(first_name)
+    if kind is SmallTalk.THANKS:
+        return "You're welcome! Ask me anything else about the news articles I have."
+    return f"Ask me anything about the news articles I have, e.g. “{escape(EXAMPLE_QUESTIONS[1])}”"
 
 
 def render_help(usages: Sequence[str], *, admin_commands: Sequence[str] = ()) -> str:

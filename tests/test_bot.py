@@ -402,6 +402,30 @@ def test_a_reply_sent_before_the_bot_learns_its_answers_id_is_still_a_follow_up(
         assert logged.question == f"{BMW_QUESTION} and in which year?"
 
 
+def test_greetings_and_thanks_get_a_hello_and_a_welcome_not_an_answer(
+    standin: TelegramStandin, library: Library, store: Path
+) -> None:
+    standin.add_chat(GROUP, chat_type="group", title="Newsroom", bot_is_admin=True)
+    group = {"chat_type": "group"}
+    with running_bot(make_config(standin), library):
+        hello = ask(standin, ALICE, ALICE, "Hi there! 👋")
+        assert "I answer questions about the news articles" in text_of(hello)
+        assert not all_buttons(hello)
+
+        answer = ask(standin, GROUP, ALICE, f"@{BOT_NAME} {BMW_QUESTION}", **group)
+        assert "150,000" in text_of(answer)
+        thanks = ask(standin, GROUP, BOB, "thanks a lot!",
+                     reply_to_message_id=answer["message_id"], **group)
+        assert text_of(thanks).startswith("You're welcome"), "a thank-you is no follow-up"
+        assert logged_answer_or_none(store, GROUP, thanks["message_id"]) is None
+        nudged = ask(standin, GROUP, CAROL, f"@{BOT_NAME} ok", **group)
+        assert "Ask me anything" in text_of(nudged)
+
+        still_a_question = ask(standin, ALICE, ALICE, f"hi, {BMW_QUESTION.lower()}")
+        assert "150,000" in text_of(still_a_question) and "[1]" in text_of(still_a_question)
+    assert standin.errors() == []
+
+
 def logged_answer_or_none(store: Path, chat_id: int, message_id: int) -> Any:
     log = SQLiteChatLog(store)
     try:

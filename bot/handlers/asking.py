@@ -1,9 +1,11 @@
 """Questions: a text message (in groups only when the bot is mentioned or replied to) or
 /ask is rate-limited, read for `since:`/`until:` filters, answered by the Library in a
 worker thread, saved to the chat log, and sent with one citation button per source and
-👍 / 👎 buttons (`bot.handlers.feedback`). A reply to an answer is a follow-up, asked
-together with the earlier question. An answer that can't be saved (the database went away
-after answering) is still sent, without its buttons, and the log says why in one line.
+👍 / 👎 buttons (`bot.handlers.feedback`). A message that only greets or thanks
+(`bot.small_talk`) gets a hello or a you're welcome, not an answer. A reply to an answer
+is a follow-up, asked together with the earlier question. An answer that can't be saved
+(the database went away after answering) is still sent, without its buttons, and the log
+says why in one line.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bot.handlers.messaging import (
 )
 from bot.handlers.streaming import StreamedAnswer
 from bot.ratelimit import Verdict
+from bot.small_talk import small_talk
 from index.filters import DateFilterError, DateRange, leading_date_filters
 from index.library import NotIndexedError
 from index.qa.answer import Answer
@@ -53,6 +56,12 @@ async def on_text(update: Update, context: CitebotContext) -> None:
     question = without_mention(message.text, username)
     if not question:
         await reply(update, context, render.render_mention_hint(username))
+        return
+    talk = small_talk(question)
+    if talk is not None:  # "hi", "thanks!" (also as a reply to an answer): no question
+        user = update.effective_user
+        await reply(update, context,
+                    render.render_small_talk(talk, user.first_name if user else None))
         return
     await answer_question(update, context, question,
                           follow_up_of=await answer_replied_to(update, context, replied))
