@@ -290,9 +290,12 @@ def _web_link(url: str | None, origin: str) -> str | None:
               help="Answer in the LLM reader's words, each sentence verified against its "
                    "citation (needs CITEBOT_LLM_URL and CITEBOT_LLM_MODEL); default: "
                    "CITEBOT_LLM.")
+@click.option("--follow-up-of", "earlier", metavar="EARLIER_QUESTION",
+              help="Read QUESTION as a follow-up of this earlier question (\"when was "
+                   "that?\"), as a reply to an answer is in Telegram.")
 @click.pass_context
 def ask(ctx: click.Context, question: str | None, as_json: bool, since: str | None,
-        until: str | None, llm: bool | None) -> None:
+        until: str | None, llm: bool | None, earlier: str | None) -> None:
     """Answer QUESTION with numbered citations.
 
     Without QUESTION, reads one question per line from stdin and writes one JSON line per
@@ -301,6 +304,8 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, since: str | No
     dates = _date_range(since, until)
     if question is not None and not question.strip():
         raise click.UsageError("the question is empty")
+    if earlier is not None and (question is None or not earlier.strip()):
+        raise click.UsageError("--follow-up-of needs a QUESTION and a non-empty earlier one")
     settings = Settings.from_values(_setting_values(ctx))
     with _encoder_loading(settings):
         library = _open_library(ctx, settings)
@@ -312,7 +317,8 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, since: str | No
                 click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         return
     if as_json:
-        answer = library.ask(question, since=dates.since, until=dates.until, llm=llm)
+        answer = library.ask(question, since=dates.since, until=dates.until, llm=llm,
+                             earlier=earlier)
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
     streamed: list[str] = []
@@ -322,7 +328,7 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, since: str | No
         streamed.append(sentence)
 
     answer = library.ask(question, since=dates.since, until=dates.until, llm=llm,
-                         on_sentence=show)
+                         on_sentence=show, earlier=earlier)
     if streamed:
         click.echo()
         click.echo(_format_answer(answer).split("\n", 1)[1] if answer.citations else "")

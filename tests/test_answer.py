@@ -375,3 +375,17 @@ def test_a_sum_of_money_is_a_fact_whichever_side_its_symbol_is_on(sentence: str,
     assert question.kind == "money"
     spans = new_fact_spans(question.kind, sentence, question.asked)
     assert [sentence[start:end] for start, end in spans] == [amount]
+
+
+def test_a_follow_up_asks_for_its_own_kind_of_fact_about_the_earlier_topic() -> None:
+    earlier = "how many internet cafes did china shut down"
+    when = Question.follow_up(earlier, "when was that?")
+    assert when.kind == "date" and when.counted is None
+    assert {"internet", "cafes", "china"} <= set(when.terms)
+    why = Question.follow_up(earlier, "why?")
+    assert why.kind == "reason"
+    # A follow-up that asks for no kind of its own keeps the earlier question's.
+    bmw = "how many cars did bmw sell last year"
+    in_asia = Question.follow_up(bmw, "and in asia?")
+    assert in_asia.kind == "count" and in_asia.counted == Question.of(bmw).counted
+    assert "asia" in in_asia.terms

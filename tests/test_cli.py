@@ -89,6 +89,19 @@ def test_unrelated_question_abstains(cli: Callable[..., Result], samples: Path) 
     assert answer["citations"] == []
 
 
+def test_a_follow_up_is_answered_about_the_earlier_question(
+    cli: Callable[..., Result], samples: Path
+) -> None:
+    cli("ingest", str(samples))
+    earlier = "how many internet cafes did china shut down"
+    answer = _json(cli("ask", "why?", "--follow-up-of", earlier, "--json"))
+    assert answer["question"] == f"{earlier} why?"
+    assert answer["citations"][0]["title"] == "China net cafe culture crackdown"
+    assert "because they were operating illegally" in answer["citations"][0]["quote"]
+    empty = cli("ask", "why?", "--follow-up-of", " ")
+    assert empty.exit_code == 2 and "--follow-up-of needs" in empty.output
+
+
 def test_reingest_is_a_no_op(cli: Callable[..., Result], samples: Path) -> None:
     cli("ingest", str(samples))
     again = _json(cli("ingest", str(samples), "--json"))

@@ -135,7 +135,8 @@ class Answerer:
         searched = f"{earlier.strip()} {text.strip()}" if earlier else text
         with self.store.snapshot():  # one state of the store for the whole question
             answer = self._answer(searched, index, DateRange(since, until), clock,
-                                  english=language in (None, "en"))
+                                  english=language in (None, "en"),
+                                  follow_up=(earlier, text) if earlier else None)
         answer.language = language
         if read and self.reader is not None and not answer.abstained:
             answer = self.reader.read(answer, on_sentence, question=text, earlier=earlier)
@@ -150,11 +151,14 @@ class Answerer:
             return self._candidates(text, index, DateRange(since, until), _Stopwatch())
 
     def _candidates(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch,
-                    *, english: bool = True) -> CandidateRows:
+                    *, english: bool = True, follow_up: tuple[str, str] | None = None
+                    ) -> CandidateRows:
         """The stages up to the feature rows: question, spelling, embed, retrieve, rerank
-        (with a reranker), stories."""
+        (with a reranker), stories. `text` is what is searched; `follow_up`, the earlier
+        question and the reply when `text` joins them (`Question.follow_up`)."""
         tuning = self.tuning
-        question = Question.of(text, english=english)
+        question = (Question.follow_up(*follow_up, english=english) if follow_up
+                    else Question.of(text, english=english))
         clock.lap("question")
 
         misspelled = corrections(question.terms, self.store.similar_words, self.store.has_term)
@@ -183,9 +187,9 @@ class Answerer:
         return rows
 
     def _answer(self, text: str, index: VectorIndex, dates: DateRange, clock: _Stopwatch,
-                *, english: bool = True) -> Answer:
+                *, english: bool = True, follow_up: tuple[str, str] | None = None) -> Answer:
         """The stages, in order."""
-        rows = self._candidates(text, index, dates, clock, english=english)
+        rows = self._candidates(text, index, dates, clock, english=english, follow_up=follow_up)
         decision = decide(rows, self.model.probabilities(rows.matrix), self.model, self.tuning)
         clock.lap("abstain")  # the model's decision: decline, or the sentences to quote
 

@@ -12,7 +12,7 @@ it mentions (for the abstention rules). Pure text rules: no model, no store.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index.text import (
     names_in,
@@ -205,3 +205,16 @@ class Question:
             counted=counted_noun(text), preposition=leading_preposition(text),
             wants_recent=asks_for_recent(text), specific=specific_terms(text, terms),
         )
+
+    @classmethod
+    def follow_up(cls, earlier: str, text: str, *, english: bool = True) -> Question:
+        """A follow-up ("when was that?", "and in Asia?") read with the question it
+        follows: the words, names and years of both; the kind of fact asked for (with its
+        counted noun, leading preposition and "latest") of the follow-up when it asks for
+        one, else of the earlier question."""
+        both = cls.of(f"{earlier.strip()} {text.strip()}", english=english)
+        own = cls.of(text.strip(), english=english)
+        if own.kind is None:
+            return both
+        return replace(both, kind=own.kind, counted=own.counted, preposition=own.preposition,
+                       wants_recent=own.wants_recent)
