@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     items = collect(library, args.files, corpus)
     report = fit_answer_model(items, library.settings.tuning, regularisation=args.c)
     print(report_table(report))
-    print(f"abstain_below={report.model.abstain_below} extra_min={report.model.extra_min}")
+    print(f"abstain_below={report.model.abstain_below} extra_min={report.model.extra_min} "
+          f"hedge_below={report.model.hedge_below}")
     if args.json_path:
         args.json_path.write_text(json.dumps({"out_of_fold": report.out_of_fold,
                                               "in_sample": report.in_sample}, indent=2))

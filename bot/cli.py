@@ -260,7 +260,9 @@ def _date_range(since: str | None, until: str | None) -> DateRange:
 
 
 def _format_answer(answer: Answer) -> str:
-    lines = [answer.answer]
+    from index.qa.answer import HEDGE_NOTE
+
+    lines = [f"({HEDGE_NOTE})", answer.answer] if answer.hedged else [answer.answer]
     if answer.citations:
         lines += ["", "Sources:"]
         for c in answer.citations:

@@ -22,7 +22,7 @@ from bot.feedback import DOWN, REASONS, UP, Usage, feedback_callback_data
 from bot.small_talk import SmallTalk
 from index.filters import BackwardsRange, DateFilterError, UnreadableDate
 from index.library import IngestReport, Progress
-from index.qa.answer import Answer, Citation
+from index.qa.answer import HEDGE_NOTE, Answer, Citation
 from index.storage import StoredArticle, StoredFeed
 
 MAX_MESSAGE_UTF16 = 4096
@@ -127,10 +127,13 @@ def utf16_len(text: str) -> int:
 
 
 def answer_html(answer: Answer, *, note: str | None = None) -> str:
-    """One HTML text: an optional note, the answer with its [n] markers, the sources."""
+    """One HTML text: an optional note, the warning of a hedged answer, the answer with
+    its [n] markers, the sources."""
     blocks = []
     if note:
         blocks.append(f"<i>{escape(note)}</i>")
+    if answer.hedged and not answer.abstained:
+        blocks.append(f"<i>{escape(HEDGE_NOTE)}</i>")
     blocks.append(escape(answer.answer))  # an abstention says why (`index.qa.answer`)
     if answer.citations and not answer.abstained:
         lines = [source_line(c) for c in answer.citations]

@@ -64,6 +64,12 @@ class Outcome:
         return self.question.article is not None
 
     @property
+    def right(self) -> bool:
+        """Answered with the gold span, cited to the gold story."""
+        return (not self.abstained and self.answerable and self.span_found
+                and self.citation_correct is True)
+
+    @property
     def rank(self) -> int | None:
         if self.gold_story is None or self.gold_story not in self.ranked_stories:
             return None
@@ -83,6 +89,8 @@ class Report:
         latencies = sorted(o.latency_ms for o in outcomes)
         lengths = [o.answer_chars for o in outcomes if not o.abstained]
         answered_any = [o for o in outcomes if not o.abstained]
+        hedged = [o for o in answered_any if o.answer.hedged]
+        sure = [o for o in answered_any if not o.answer.hedged]
 
         def share(items: Iterable[bool], total: int) -> float:
             return round(sum(items) / total, 4) if total else 0.0
@@ -103,6 +111,11 @@ class Report:
             "answer_chars_mean": round(statistics.mean(lengths), 1) if lengths else 0,
             "answer_chars_max": max(lengths) if lengths else 0,
             "filler_answers": share((o.filler for o in answered_any), len(answered_any)),
+            # Answers said to be unsure (`Answer.hedged`), and how often those and the
+            # others were right.
+            "hedged_answers": share((o.answer.hedged for o in answered_any), len(answered_any)),
+            "hedged_right": share((o.right for o in hedged), len(hedged)),
+            "sure_right": share((o.right for o in sure), len(sure)),
             "quotes_not_verbatim": sum(1 for o in outcomes if not o.quotes_exact),
             "latency_p50_ms": round(percentile(latencies, 50), 2),
             "latency_p95_ms": round(percentile(latencies, 95), 2),

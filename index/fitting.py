@@ -5,10 +5,11 @@ labels each candidate sentence: it answers when it is of the gold article (or an
 and holds the gold answer span. `fit_answer_model` fits with cross-validation by file (each
 file's questions are scored by a model fitted on the other files only): first the sentence
 model (does this sentence answer?), then on its scores the question model (can the question
-be answered at all?). It chooses the two thresholds on the out-of-fold probabilities
+be answered at all?). It chooses the thresholds on the out-of-fold probabilities
 (declining: as many unanswerable questions as possible with at most `max_false_abstention`
 of the answerable ones; further sentences: the best span recall less a cost per quoted
-sentence that holds no answer), then refits on every file; `drop` leaves named features out
+sentence that holds no answer; hedging: the band of answers right at most a third of the
+time, `choose_hedge_below`), then refits on every file; `drop` leaves named features out
 of both models (what each is worth: `bench/ablate_features.py`). `simulate` replays the
 answerer's decisions (`index.qa.model.decide`) on stored rows, so every metric — out of fold
 and in sample — is that of the real answer path.
@@ -33,7 +34,10 @@ from index.qa.question import Question
 from index.qa.tuning import AnswerTuning
 
 METRICS = ("hit_at_1", "mrr_at_10", "span_recall", "citation_precision", "abstention",
-           "false_abstention", "filler_answers")
+           "false_abstention", "filler_answers", "hedged_answers", "hedged_right", "sure_right")
+# An answer is hedged where, out of fold, answers were right at most this share of the time.
+HEDGE_MAX_RIGHT = 1 / 3
+HEDGE_LEAST_ANSWERS = 5  # ... over at least this many answers
 
 
 def squash(text: str) -> str:
@@ -101,6 +105,14 @@ class Outcome:
     answerable: bool
     filler: bool  # an answer of several sentences, one of them with no question word or fact
     best_probability: float
+    confidence: float = 0.0  # the question model's probability that it can be answered
+    hedged: bool = False
+
+    @property
+    def right(self) -> bool:
+        """Answered with the gold span, cited to the gold story."""
+        return (not self.abstained and self.answerable and self.span_found
+                and self.citation_correct is True)
 
 
 def simulate(item: Collected, probabilities: np.ndarray, model: AnswerModel,
@@ -127,7 +139,7 @@ def simulate(item: Collected, probabilities: np.ndarray, model: AnswerModel,
     question = Question.of(item.gold.question)
     filler = len(texts) > 1 and any(is_filler(text, question) for text in texts)
     return Outcome(rank, span_found, citation, decision.abstained, gold is not None, filler,
-                   decision.best_probability)
+                   decision.best_probability, decision.answerable, decision.hedged)
 
 
 def metrics(outcomes: list[Outcome]) -> dict[str, float]:
@@ -149,6 +161,9 @@ def metrics(outcomes: list[Outcome]) -> dict[str, float]:
         "abstention": share([o.abstained for o in unanswerable]),
         "false_abstention": share([o.abstained for o in answerable]),
         "filler_answers": share([o.filler for o in answered]),
+        "hedged_answers": share([o.hedged for o in answered]),
+        "hedged_right": share([o.right for o in answered if o.hedged]),
+        "sure_right": share([o.right for o in answered if not o.hedged]),
     }
 
 
@@ -238,6 +253,20 @@ def choose_abstain_below(items: list[Collected], answerable: list[float],
     return scores[allowed] - 1e-6 if scores else 0.5
 
 
+def choose_hedge_below(outcomes: list[Outcome], max_right: float = HEDGE_MAX_RIGHT,
+                       least: int = HEDGE_LEAST_ANSWERS) -> float:
+    """The highest probability of answering under which the answers given (out of fold)
+    were right (`Outcome.right`) at most `max_right` of the time, over at least `least`
+    answers; 0 (no hedging) when no such band exists."""
+    answered = sorted((o.confidence, o.right) for o in outcomes if not o.abstained)
+    threshold, right = 0.0, 0
+    for count, (confidence, was_right) in enumerate(answered, start=1):
+        right += was_right
+        if count >= least and right <= max_right * count:
+            threshold = confidence + 1e-6
+    return threshold
+
+
 def choose_extra_min(items: list[Collected], models: list[AnswerModel], tuning: AnswerTuning,
                      sentence_cost: float) -> float:
     """The threshold a further sentence's probability must reach: the best span recall less
@@ -302,8 +331,12 @@ def fit_answer_model(items: list[Collected], tuning: AnswerTuning, *,
     extra_min = choose_extra_min(items, out_of_fold, tuning, sentence_cost)
     out_of_fold = [replace(m, abstain_below=abstain_below, extra_min=extra_min)
                    for m in out_of_fold]
+    hedge_below = round(choose_hedge_below(
+        [simulate(item, model.probabilities(item.rows.matrix), model, tuning)
+         for item, model in zip(items, out_of_fold, strict=True)]), 6)
+    out_of_fold = [replace(m, hedge_below=hedge_below) for m in out_of_fold]
     model = replace(_fit(items, regularisation, dropped), abstain_below=abstain_below,
-                    extra_min=extra_min)
+                    extra_min=extra_min, hedge_below=hedge_below)
     return FitReport(model, _per_file(items, out_of_fold, tuning),
                      _per_file(items, [model] * len(items), tuning))
 

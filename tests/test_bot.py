@@ -36,6 +36,7 @@ from bot.chatlog import SQLiteChatLog
 from bot.cli import main
 from bot.config import BotConfig, WebhookConfig
 from index.library import Library
+from index.qa.answer import HEDGE_NOTE
 from index.settings import Settings, SettingsError
 from tests.conftest import PROJECT, SAMPLES
 from tests.local_web import COUNCIL_STORY, LocalWeb, Reply, article_page
@@ -423,6 +424,17 @@ def test_greetings_and_thanks_get_a_hello_and_a_welcome_not_an_answer(
 
         still_a_question = ask(standin, ALICE, ALICE, f"hi, {BMW_QUESTION.lower()}")
         assert "150,000" in text_of(still_a_question) and "[1]" in text_of(still_a_question)
+    assert standin.errors() == []
+
+
+def test_an_answer_the_model_doubts_says_so_above_it(standin: TelegramStandin,
+                                                      library: Library) -> None:
+    with running_bot(make_config(standin), library):
+        doubted = ask(standin, ALICE, ALICE, "what is the name of google's ceo")
+        assert text_of(doubted).startswith(HEDGE_NOTE)
+        assert buttons(doubted), "still cited: the reader can check the quote"
+        sure = ask(standin, ALICE, ALICE, BMW_QUESTION)
+        assert HEDGE_NOTE not in text_of(sure)
     assert standin.errors() == []
 
 

@@ -15,6 +15,8 @@ import pytest
 from click.testing import Result
 
 from index.embed import resolve_model_path
+from index.qa.answer import HEDGE_NOTE
+from index.qa.model import AnswerModel
 from index.qa.tuning import AnswerTuning
 from index.settings import Settings, SettingsError
 from index.storage.sqlite_store import SQLiteStore
@@ -46,7 +48,9 @@ def test_ingest_then_ask_cites_the_right_article_verbatim(
 
     answer = _json(cli("ask", "Which processors has Huawei decided to focus on?", "--json"))
     assert set(answer) == {"question", "answer", "abstained", "citations", "retrieved",
-                           "timings_ms", "language", "declined_because"}
+                           "timings_ms", "language", "declined_because", "confidence",
+                           "hedged"}
+    assert answer["confidence"] > AnswerModel.load().hedge_below and not answer["hedged"]
     assert answer["language"] == "en" and answer["declined_because"] is None
     assert not answer["abstained"]
     assert "[1]" in answer["answer"]
@@ -100,6 +104,17 @@ def test_a_follow_up_is_answered_about_the_earlier_question(
     assert "because they were operating illegally" in answer["citations"][0]["quote"]
     empty = cli("ask", "why?", "--follow-up-of", " ")
     assert empty.exit_code == 2 and "--follow-up-of needs" in empty.output
+
+
+def test_an_answer_the_model_doubts_is_hedged(cli: Callable[..., Result], samples: Path
+                                              ) -> None:
+    cli("ingest", str(samples))
+    question = "what is the name of google's ceo"  # the toolbar story names no chief
+    answer = _json(cli("ask", question, "--json"))
+    assert not answer["abstained"] and answer["hedged"]
+    assert answer["confidence"] < AnswerModel.load().hedge_below
+    shown = cli("ask", question)
+    assert shown.stdout.startswith(f"({HEDGE_NOTE})\n") and "Sources:" in shown.stdout
 
 
 def test_reingest_is_a_no_op(cli: Callable[..., Result], samples: Path) -> None:

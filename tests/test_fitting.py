@@ -2,7 +2,8 @@
 bench/ablate_features.py measures): by default nothing is dropped and the fit is the one it
 always was; a dropped feature gets no weight in either model. Real sample articles, store,
 embedding model and regression; the natural questions split into two files, so that the
-fit's cross-validation by file has two folds."""
+fit's cross-validation by file has two folds. The hedge threshold (answers said to be unsure)
+is chosen where answers were mostly wrong."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from index.fitting import Collected, collect, fit_answer_model
+from index.fitting import Collected, Outcome, choose_hedge_below, collect, fit_answer_model
 from index.library import Library
 from index.qa.features import FEATURES, QUESTION_FEATURES
 from index.qa.tuning import AnswerTuning
@@ -68,3 +69,34 @@ def test_a_dropped_feature_has_no_weight_in_either_model(items: list[Collected])
 
     with pytest.raises(ValueError, match="no such feature: newfact"):
         fit_answer_model(items, tuning, drop=["newfact"])
+
+
+def outcome(confidence: float, right: bool, *, abstained: bool = False) -> Outcome:
+    return Outcome(rank=1 if right else 2, span_found=right, citation_correct=right or None,
+                   abstained=abstained, answerable=True, filler=False, best_probability=0.5,
+                   confidence=confidence)
+
+
+def test_answers_are_hedged_below_the_band_where_they_were_mostly_wrong() -> None:
+    # Out of fold: of the six least confident answers one was right; the rest all were.
+    outcomes = [outcome(0.05 * (i + 1), right=(i == 2)) for i in range(6)]
+    outcomes += [outcome(0.5 + 0.05 * i, right=True) for i in range(6)]
+    outcomes.append(outcome(0.01, right=False, abstained=True))  # declined: not an answer
+    hedge_below = choose_hedge_below(outcomes)
+    # The widest band right at most a third of the time: the six, and the next right
+    # answer too (2 of 7 right), but not two more (3 of 8).
+    assert 0.5 < hedge_below < 0.55
+    assert [o.confidence < hedge_below for o in outcomes if not o.abstained] == [True] * 7 + [
+        False] * 5
+    # No band where answers were right at most a third of the time: nothing is hedged.
+    assert choose_hedge_below([outcome(0.1 * i, right=True) for i in range(1, 9)]) == 0.0
+    # Fewer than five answers are no band.
+    assert choose_hedge_below([outcome(0.1, right=False)] * 4) == 0.0
+
+
+def test_the_fit_chooses_a_hedge_threshold_and_reports_hedged_answers(
+        items: list[Collected]) -> None:
+    report = fit_answer_model(items, AnswerTuning(), regularisation=0.3)
+    assert 0.0 <= report.model.hedge_below < 1.0
+    assert {"hedged_answers", "hedged_right", "sure_right"} <= set(report.out_of_fold["all"])
+    assert f'"hedge_below": {report.model.hedge_below}' in report.model.to_json()

@@ -28,7 +28,7 @@ from bot.render import (
     split_html,
 )
 from index.library import IngestReport, Progress
-from index.qa.answer import Answer, Citation
+from index.qa.answer import HEDGE_NOTE, Answer, Citation
 from index.storage import StoredArticle
 from tests.telegram_standin import parse_html, utf16_len
 
@@ -361,3 +361,16 @@ def test_stats_say_how_passage_vectors_were_made() -> None:
             in render.render_stats({**stats, "passage_vectors": "embedded"}))
     assert ("Model: all-MiniLM-L6-v2 (passage vectors: mean of their sentences')\n"
             in render.render_stats({**stats, "passage_vectors": "sentence-mean"}))
+
+
+def test_a_hedged_answer_says_it_may_not_answer_and_a_sure_one_does_not() -> None:
+    sure = answer_with("BMW sold nearly 95,000 cars in Asia last year. [1]", [citation()])
+    hedged = answer_with(sure.answer, [citation()])
+    hedged.hedged = True
+    warning = f"<i>{escape(HEDGE_NOTE)}</i>"
+    assert warning not in render.answer_html(sure)
+    text = render.answer_html(hedged, note="Articles from 2005 only.")
+    assert text.index("Articles from 2005 only.") < text.index(warning) < text.index("BMW sold")
+    declined = answer_with("I couldn't find that in the articles I have.", [])
+    declined.hedged = True
+    assert warning not in render.answer_html(declined)

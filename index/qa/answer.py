@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from index.qa.evidence import Hit
 
 NO_ANSWER = "I couldn't find that in the articles I have."
+# Shown above a hedged answer (`Answer.hedged`): one the answer model finds unlikely to
+# answer the question, though likely enough to show.
+HEDGE_NOTE = "I'm not sure this answers your question: it is the closest I found in the articles."
 
 
 @dataclass(slots=True)
@@ -63,6 +66,11 @@ class Answer:
     # The question's words no article uses, each read as the collection's closest word
     # ("schwarzeneger" → "schwarzenegger", `index.qa.spelling`).
     corrections: dict[str, str] = field(default_factory=dict)
+    # The answer model's probability that the articles answer the question (None when it
+    # was declined before any search), and whether an answer was given below the model's
+    # `hedge_below`: likely enough to show, unlikely enough to say it may be off.
+    confidence: float | None = None
+    hedged: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape of `citebot ask --json` ("reader" only when the reader was asked,
@@ -86,6 +94,8 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "language": self.language,
             "declined_because": self.declined_because,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "hedged": self.hedged,
         }
         if self.reader is not None:
             shape["reader"] = self.reader

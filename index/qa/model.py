@@ -7,7 +7,10 @@ thresholds, all fitted by `index.fitting` and stored in `answer_model.json` besi
 answering sentence, declines when the question-level model (the best sentence's score, the
 gap to other stories, the signals to decline…) finds an answer unlikely (`abstain_below`),
 and quotes the best
-sentence plus those others likely enough to add to the answer (`extra_min`).
+sentence plus those others likely enough to add to the answer (`extra_min`). An answer given
+although that probability is below `hedge_below` — the band where, out of fold, answers were
+right at most a third of the time — is *hedged*: the user is told it may not answer the
+question exactly.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ MODEL_PATH = Path(__file__).with_name("answer_model.json")
 @dataclass(frozen=True, slots=True)
 class AnswerModel:
     """Weights per sentence feature (on raw feature values) and an intercept; weights per
-    question feature for the decision to answer at all; the two thresholds."""
+    question feature for the decision to answer at all; the thresholds."""
 
     weights: dict[str, float]
     intercept: float
@@ -39,6 +42,7 @@ class AnswerModel:
     answer_intercept: float
     abstain_below: float  # decline when the probability of answering is below this
     extra_min: float  # quote a further sentence only when its probability reaches this
+    hedge_below: float = 0.0  # an answer below this probability of answering is hedged
 
     def vector(self) -> np.ndarray:
         return np.array([self.weights.get(name, 0.0) for name in FEATURES])
@@ -64,14 +68,15 @@ class AnswerModel:
                    answer_weights=dict(data["answer_weights"]),
                    answer_intercept=float(data["answer_intercept"]),
                    abstain_below=float(data["abstain_below"]),
-                   extra_min=float(data["extra_min"]))
+                   extra_min=float(data["extra_min"]),
+                   hedge_below=float(data.get("hedge_below", 0.0)))
 
     def to_json(self, **extra: object) -> str:
         return json.dumps({"weights": self.weights, "intercept": self.intercept,
                            "answer_weights": self.answer_weights,
                            "answer_intercept": self.answer_intercept,
                            "abstain_below": self.abstain_below, "extra_min": self.extra_min,
-                           **extra}, indent=2) + "\n"
+                           "hedge_below": self.hedge_below, **extra}, indent=2) + "\n"
 
 
 @dataclass(slots=True)
@@ -83,6 +88,7 @@ class Decision:
     best_probability: float  # of the best sentence
     answerable: float  # the probability that the question can be answered
     abstained: bool
+    hedged: bool = False  # answered, but below the model's `hedge_below`
 
 
 def decide(rows: CandidateRows, probabilities: np.ndarray, model: AnswerModel,
@@ -111,7 +117,7 @@ def decide(rows: CandidateRows, probabilities: np.ndarray, model: AnswerModel,
         for row, owner in enumerate(rows.story_of_row.tolist())
         if id(rows.stories[owner]) in rank_of]
     return Decision(stories, select_sentences(candidates, model, tuning), best_probability,
-                    answerable, False)
+                    answerable, False, hedged=answerable < model.hedge_below)
 
 
 def select_sentences(candidates: list[Candidate], model: AnswerModel, tuning: AnswerTuning

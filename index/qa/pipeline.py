@@ -204,6 +204,7 @@ class Answerer:
             question=text, answer=answer_text, abstained=abstained, citations=citations,
             retrieved=[hit for story in decision.stories for hit in story.hits],
             timings_ms=clock.summary(), stage_ms=clock.stage_ms, corrections=rows.corrections,
+            confidence=decision.answerable, hedged=decision.hedged and not abstained,
         )
 
     def _live_index(self) -> VectorIndex:
