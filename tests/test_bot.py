@@ -427,6 +427,30 @@ def test_greetings_and_thanks_get_a_hello_and_a_welcome_not_an_answer(
     assert standin.errors() == []
 
 
+def test_in_a_private_chat_a_message_leaning_on_the_last_answer_follows_it_up(
+    standin: TelegramStandin, library: Library, store: Path
+) -> None:
+    standin.add_chat(GROUP, chat_type="group", title="Newsroom", bot_is_admin=True)
+    cafes = "how many internet cafes did china shut down"
+    with running_bot(make_config(standin), library):
+        first = ask(standin, ALICE, ALICE, cafes)
+        assert "12,575" in text_of(first)
+        why = ask(standin, ALICE, ALICE, "why?")  # not sent as a reply
+        assert "operating illegally" in text_of(why)
+        logged, _ = logged_answer(store, ALICE, why["message_id"])
+        assert logged.question == f"{cafes} why?"
+        alone = ask(standin, ALICE, ALICE, BMW_QUESTION)
+        logged, _ = logged_answer(store, ALICE, alone["message_id"])
+        assert logged.question == BMW_QUESTION, "a question that stands alone is no follow-up"
+
+        group = {"chat_type": "group"}
+        ask(standin, GROUP, BOB, f"@{BOT_NAME} {cafes}", **group)
+        in_group = ask(standin, GROUP, BOB, f"@{BOT_NAME} why?", **group)
+        logged, _ = logged_answer(store, GROUP, in_group["message_id"])
+        assert logged.question == "why?", "in a group only a reply follows an answer up"
+    assert standin.errors() == []
+
+
 def test_an_answer_the_model_doubts_says_so_above_it(standin: TelegramStandin,
                                                       library: Library) -> None:
     with running_bot(make_config(standin), library):

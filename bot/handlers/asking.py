@@ -3,9 +3,10 @@
 worker thread, saved to the chat log, and sent with one citation button per source and
 👍 / 👎 buttons (`bot.handlers.feedback`). A message that only greets or thanks
 (`bot.small_talk`) gets a hello or a you're welcome, not an answer. A reply to an answer
-is a follow-up, asked together with the earlier question. An answer that can't be saved
-(the database went away after answering) is still sent, without its buttons, and the log
-says why in one line.
+is a follow-up, asked together with the earlier question; so is, in a private chat, a short
+message that leans on the answer just before it ("why?", `bot.follow_up`). An answer that
+can't be saved (the database went away after answering) is still sent, without its
+buttons, and the log says why in one line.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import render
 from bot.chatlog import LoggedAnswer
 from bot.context import CitebotContext
+from bot.follow_up import is_recent, leans_on_earlier
 from bot.handlers.citations import answer_replied_to
 from bot.handlers.messaging import (
     command_argument,
@@ -63,8 +65,22 @@ async def on_text(update: Update, context: CitebotContext) -> None:
         await reply(update, context,
                     render.render_small_talk(talk, user.first_name if user else None))
         return
-    await answer_question(update, context, question,
-                          follow_up_of=await answer_replied_to(update, context, replied))
+    follow_up_of = await answer_replied_to(update, context, replied)
+    if follow_up_of is None and replied is None and is_private(update) and leans_on_earlier(
+            question):
+        follow_up_of = await _recent_answer(update, context)
+    await answer_question(update, context, question, follow_up_of=follow_up_of)
+
+
+async def _recent_answer(update: Update, context: CitebotContext) -> LoggedAnswer | None:
+    """The chat's latest answer if it was given within `FOLLOW_UP_WINDOW` (a message that
+    leans on it without replying to it follows it up)."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    latest = await context.state.call(context.chatlog.latest_answer, chat.id,
+                                      with_citations=False)
+    return latest if latest is not None and is_recent(latest.created_at) else None
 
 
 async def ask_command(update: Update, context: CitebotContext) -> None:
