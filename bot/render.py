@@ -478,8 +478,9 @@ def render_start(first_name: str | None) -> str:
 
 def render_small_talk(kind: SmallTalk, first_name: str | None) -> str:
     """The reply to a message that only greets, thanks or acknowledges (`bot.small_talk`):
-    a greeting gets the /start hello, thanks a you're welcome, an "ok" a nudge to ask."""
-    if kind is SmallTalk.GREETING:
+    a greeting or a question about the bot gets the /start hello (how to ask), thanks a
+    you're welcome, an "ok" a nudge to ask."""
+    if kind in (SmallTalk.GREETING, SmallTalk.HELP):
         return render_start(first_name)
     if kind is SmallTalk.THANKS:
         return "You're welcome! Ask me anything else about the news articles I have."

@@ -412,6 +412,8 @@ def test_greetings_and_thanks_get_a_hello_and_a_welcome_not_an_answer(
         hello = ask(standin, ALICE, ALICE, "Hi there! 👋")
         assert "I answer questions about the news articles" in text_of(hello)
         assert not all_buttons(hello)
+        how = ask(standin, ALICE, ALICE, "what can you do?")
+        assert "Just send me a question" in text_of(how)
 
         answer = ask(standin, GROUP, ALICE, f"@{BOT_NAME} {BMW_QUESTION}", **group)
         assert "150,000" in text_of(answer)

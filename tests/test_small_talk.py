@@ -21,6 +21,10 @@ from bot.small_talk import SmallTalk, small_talk
     ("thx", SmallTalk.THANKS),
     ("OK", SmallTalk.ACKNOWLEDGEMENT),
     ("Got it.", SmallTalk.ACKNOWLEDGEMENT),
+    ("help", SmallTalk.HELP),
+    ("What can you do?", SmallTalk.HELP),
+    ("hi, what is this bot?", SmallTalk.HELP),
+    ("How do I use this?", SmallTalk.HELP),
 ])
 def test_small_talk_is_told_by_the_whole_message(text: str, kind: SmallTalk) -> None:
     assert small_talk(text) is kind
@@ -36,6 +40,8 @@ def test_small_talk_is_told_by_the_whole_message(text: str, kind: SmallTalk) -> 
     "",
     "🙂",
     "merci",
+    "help for farmers announced by the government",
+    "what can you do about the dollar's fall",
 ])
 def test_questions_and_other_messages_are_not_small_talk(text: str) -> None:
     assert small_talk(text) is None
