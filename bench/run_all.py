@@ -155,7 +155,8 @@ def markdown(report: dict) -> str:
     emb, ix, peer, scale = (results.get(k, {}) for k in ("embed", "index", "peer", "scale"))
     lines = [
         f"# citebot benchmarks — {report['date']}", "",
-        f"`{report['command']}` on {machine['cpu']}, {machine['cpus']} CPUs "
+        f"`{report['command']}` on {machine['cpu']} "
+        f"({machine.get('generation', 'generation unknown')}), {machine['cpus']} CPUs "
         f"({', '.join(machine['simd'])}), {machine['memory_gib']} GiB; total "
         f"{report['seconds'] / 60:.1f} min. Load average before/after each step: "
         + "; ".join(f"{k} {v['load_before'][0]}→{v['load_after'][0]}"
