@@ -33,7 +33,7 @@ from index.qa.question import (
     counted_noun,
     expected_answer_kind,
 )
-from index.qa.sentences import Candidate
+from index.qa.sentences import Candidate, restates
 from index.qa.spelling import corrected, corrections
 from index.qa.stories import term_coverage
 from index.qa.tuning import AnswerTuning
@@ -329,6 +329,26 @@ def test_an_answer_does_not_repeat_one_fact_in_two_outlets_wordings() -> None:
     texts = [c.text for c in chosen]
     assert sum("70.72 teraflops" in text for text in texts) == 1
     assert len(chosen) == 2  # the room goes to another sentence instead
+
+
+def test_a_sentence_one_copy_opens_differently_is_not_quoted_twice() -> None:
+    """Two stories of one event share a sentence whose opening words differ: the second is
+    the first again, though fewer than 80 % of all their words are shared."""
+    def candidate(story_id: int, text: str, probability: float) -> Candidate:
+        evidence = _story(text, [0.5])
+        evidence.story_id = story_id
+        return Candidate(evidence, story_id - 1, 0, len(text), text, probability)
+
+    tail = ("was 22 when she retired after having surgery on both ankles, and her last WTA "
+            "event was in Filderstadt, Germany, in October 2002.")
+    candidates = [candidate(1, f"Hingis {tail}", 0.6),
+                  candidate(2, f"The former world number one {tail}", 0.55),
+                  candidate(2, "Hingis is now ranked outside the world's top 200.", 0.4)]
+    model = replace(AnswerModel.load(), extra_min=0.3)
+    texts = [c.text for c in select_sentences(candidates, model, AnswerTuning())]
+    assert texts == [candidates[0].text, candidates[2].text]
+    assert restates(candidates[0].text, candidates[1].text, 0.8)
+    assert not restates(candidates[0].text, candidates[2].text, 0.8)
 
 
 def test_a_further_sentence_only_when_the_model_finds_it_likely() -> None:

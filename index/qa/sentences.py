@@ -124,9 +124,11 @@ class Candidate:
 
 
 def restates(first: str, second: str, overlap: float) -> bool:
-    """Whether two sentences say the same thing: equal, or sharing at least `overlap` of
-    their words ("IBM test results show…" and "DOE test results show…")."""
+    """Whether two sentences say the same thing: equal, or at least `overlap` of the shorter
+    one's words are in the other ("IBM test results show…" and "DOE test results show…";
+    "Hingis was 22 when she retired…" and, in another story, "The former world number one
+    was 22 when she retired…")."""
     if one_line(first) == one_line(second):
         return True
     a, b = stemmed_words(first), stemmed_words(second)
-    return bool(a and b) and len(a & b) / len(a | b) >= overlap
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) >= overlap

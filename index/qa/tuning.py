@@ -57,8 +57,9 @@ class AnswerTuning:
     min_sentence_chars: int = _knob(15, "shorter sentences are never quoted")
     heading_words: int = _knob(10, "a line of fewer words without closing punctuation is a "
                                    "subheading, never quoted")
-    restated_overlap: float = _knob(0.8, "a sentence sharing this share of its words with "
-                                         "one already chosen says the same: skipped")
+    restated_overlap: float = _knob(0.8, "a sentence of which this share of the words (of "
+                                         "the shorter of the two) are in one already "
+                                         "chosen says the same: skipped")
     # -- declining (index.qa.model) ----------------------------------------------------
     abstain_below: float = _knob(0.0, "decline when the fitted probability that the question "
                                       "can be answered is below this; 0: the threshold fitted "
