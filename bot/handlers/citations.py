@@ -28,13 +28,18 @@ from bot.handlers.messaging import (
 async def answer_replied_to(update: Update, context: CitebotContext, replied: Message | None
                             ) -> LoggedAnswer | None:
     """The logged answer that `replied` (one of the bot's messages) belongs to, if any; a
-    message of an answer still being sent is looked up once its sending has settled."""
+    message of an answer still being sent is looked up once its sending has settled.
+
+    When the first look-up misses, it is always made again after `settle`, even when there
+    was nothing left to wait for: the answer may have been linked, and its sending ended,
+    between the two (a replica's send finishing just then)."""
     chat = update.effective_chat
     if replied is None or chat is None:
         return None
     lookup = context.chatlog.answer_for_message
     found = await context.state.call(lookup, chat.id, replied.message_id)
-    if found is None and await context.in_flight.settle(chat.id):
+    if found is None:
+        await context.in_flight.settle(chat.id)
         found = await context.state.call(lookup, chat.id, replied.message_id)
     return found
 
