@@ -150,10 +150,17 @@ class Library:
 
     def claim_scheduled_refresh(self, period_seconds: float) -> bool:
         """Whether this process should run the scheduled feed refresh now: True for one
-        of the processes sharing the collection per period (`index.schedule`)."""
+        of the processes sharing the collection per period, and never while another's is
+        still running (`index.schedule`); call `end_scheduled_refresh` when it is over."""
         from index.schedule import claim_turn
 
         return claim_turn(self.store, "feed_refresh", period_seconds)
+
+    def end_scheduled_refresh(self) -> None:
+        """The scheduled feed refresh this process claimed has ended (run or not)."""
+        from index.schedule import end_turn
+
+        end_turn(self.store, "feed_refresh")
 
     def refresh(self, progress: ProgressCallback | None = None) -> IngestReport:
         """Poll every followed feed, store its new and changed items, index them once."""

@@ -227,10 +227,11 @@ def test_a_reindex_killed_mid_way_leaves_the_collection_as_it_was(
 def test_one_process_per_period_gets_the_scheduled_refresh(database_url: str,
                                                            tmp_path: Path) -> None:
     """Replicas on one database: the first to claim a period's feed refresh runs it; the
-    others skip it until the next period; a writer holding the lock makes them skip."""
+    others skip it until the next period, and while it is still running; a writer holding
+    the lock makes them skip; a turn whose process died is taken again after ten periods."""
     from datetime import UTC, datetime, timedelta
 
-    from index.schedule import claim_turn
+    from index.schedule import claim_turn, end_turn
 
     first, second = PostgresStore.open(database_url), PostgresStore.open(database_url)
     try:
@@ -238,10 +239,16 @@ def test_one_process_per_period_gets_the_scheduled_refresh(database_url: str,
         assert claim_turn(first, "feed_refresh", 600, now=now)
         assert not claim_turn(second, "feed_refresh", 600, now=now + timedelta(seconds=30))
         later = now + timedelta(seconds=600)
+        assert not claim_turn(second, "feed_refresh", 600, now=later), \
+            "the first refresh, slower than its period, is still running"
+        end_turn(first, "feed_refresh")
         with first.transaction():  # an ingest running elsewhere
             assert not claim_turn(second, "feed_refresh", 600, now=later)
         assert claim_turn(second, "feed_refresh", 600, now=later)
         assert not claim_turn(first, "feed_refresh", 600, now=later)
+        # `second` dies mid-turn: its mark holds the turn for ten periods, then lapses.
+        assert not claim_turn(first, "feed_refresh", 600, now=later + timedelta(seconds=5400))
+        assert claim_turn(first, "feed_refresh", 600, now=later + timedelta(seconds=6000))
     finally:
         first.close()
         second.close()

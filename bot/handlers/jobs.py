@@ -258,12 +258,15 @@ async def scheduled_refresh(context: CitebotContext) -> None:
             logger.info("scheduled feed refresh skipped: another process sharing the "
                         "collection has run it this period")
             return
-        job = BackgroundJob(kind="refresh", feeds=len(feeds))
-        if not runner.try_claim(job):
-            logger.info("scheduled feed refresh skipped: %s is running", runner.activity())
-            return
-        logger.info("scheduled feed refresh of %d feeds started", len(feeds))
-        await runner.run(context.bot, job)
+        try:
+            job = BackgroundJob(kind="refresh", feeds=len(feeds))
+            if not runner.try_claim(job):
+                logger.info("scheduled feed refresh skipped: %s is running", runner.activity())
+                return
+            logger.info("scheduled feed refresh of %d feeds started", len(feeds))
+            await runner.run(context.bot, job)
+        finally:
+            await asyncio.to_thread(context.library.end_scheduled_refresh)
     except StorageError as error:  # e.g. the database is down: one line each period
         logger.warning("scheduled feed refresh skipped: %s", error)
     except Exception:
