@@ -23,8 +23,8 @@ STALE_SECONDS = 3600.0  # a turn running longer than this (or ten periods) is ta
 def claim_turn(store: IndexerStore, name: str, period_seconds: float,
                now: datetime | None = None) -> bool:
     """Returns: True when this process should do the periodic work `name` now (and the
-    turn is recorded as taken), False when another took it less than a period ago or holds
-    the write lock."""
+    turn is recorded as taken and as running, until `end_turn`), False when another took
+    it less than a period ago, is still running it, or holds the write lock."""
     now = now or datetime.now(UTC)
     key, running = f"last_turn:{name}", f"running_turn:{name}"
     stale = timedelta(seconds=max(STALE_SECONDS, 10 * period_seconds))
