@@ -6,7 +6,7 @@ naive-Bayes identifier over byte n-grams, 97 languages, its model inside the whe
 first use. A question with English function words in it ("what", "the", "did" …) is taken as
 English without loading the identifier, so an ordinary English question costs nothing; the
 identifier decides the rest, and a guess it is not sure of counts as "unknown" (answered as
-usual rather than refused).
+usual rather than refused) unless the question holds small words of the guessed language.
 """
 
 from __future__ import annotations
@@ -35,6 +35,26 @@ _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 # The identifier's guess counts only at this probability or above: below it, short texts
 # are often guessed wrong (a headline of names and numbers looks like anything).
 QUESTION_CONFIDENCE = 0.7
+# Between the two, a guess still counts when the question holds this many function words of
+# the guessed language and none of English's: a short question ("qui est le patron de
+# Huawei ?", p = 0.62) is told by its small words, as English ones are, while names with
+# such words in them ("Real Madrid La Liga", p = 0.09) stay below the floor.
+FUNCTION_WORDS_CONFIDENCE = 0.4
+FUNCTION_WORDS_NEEDED = 2
+FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in {
+    "fr": "le la les un une des du de en est sont qui que quoi quel quelle quels quelles où "
+          "comment pourquoi combien quand avec pour dans sur par pas ont été était",
+    "de": "der die das den dem des ein eine ist sind war wer wie warum wann welche welcher "
+          "welches wieviel wieviele hat haben nicht mit von für auf",
+    "es": "el la los las una unos de en es son qué quién quiénes cuál cuáles cómo dónde cuándo "
+          "cuánto cuántos cuántas por para con del fue han ha",
+    "it": "il lo gli una della delle dei chi che cosa quale quali come dove quando "
+          "quanto quanti perché è sono con per della ha hanno",
+    "pt": "os uma umas de do da dos das é são quem que qual quais como onde quando quanto "
+          "quantos porque com para foi tem",
+    "nl": "het een de van is zijn wie wat welke hoe waar waarom wanneer hoeveel met voor "
+          "niet heeft hebben",
+}.items()}
 ARTICLE_CONFIDENCE = 0.9
 # An article's language is read from its beginning: enough text to be sure, little work.
 ARTICLE_SAMPLE_CHARS = 2000
@@ -82,7 +102,13 @@ def question_language(question: str) -> str | None:
     if len(_words(question)) < 2:
         return None
     guess = identify(question)
-    return guess.code if guess.probability >= QUESTION_CONFIDENCE else None
+    if guess.probability >= QUESTION_CONFIDENCE:
+        return guess.code
+    own_words = FUNCTION_WORDS.get(guess.code, frozenset())
+    if (guess.probability >= FUNCTION_WORDS_CONFIDENCE
+            and sum(word in own_words for word in _words(question)) >= FUNCTION_WORDS_NEEDED):
+        return guess.code
+    return None
 
 
 def article_language(title: str, body: str) -> str | None:
