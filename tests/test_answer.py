@@ -127,6 +127,18 @@ def test_a_new_name_is_the_fact_a_who_question_asks_for() -> None:
     assert [sentence[a:b] for a, b in spans] == ["Dutch-born Anton Corbijn"]
 
 
+def test_due_to_gives_a_cause_before_a_noun_and_a_schedule_before_a_verb() -> None:
+    why = Question.of("Why did Uganda ban the play?")
+    assert why.kind == "reason"
+    for cause in ("The match was called off due to the storm.",
+                  "Profits fell due to falling sales.", "It was delayed due to Sony.",
+                  "Flights stopped due to safety concerns."):
+        assert offers_new_fact(why.kind, cause, why.asked), cause
+    for schedule in ("The play was due to open in Kampala this weekend.",
+                     "The firm is due to be sold next year.", "Talks are due to start."):
+        assert not offers_new_fact(why.kind, schedule, why.asked), schedule
+
+
 def test_a_new_fact_of_the_asked_kind_counts_and_a_restated_question_does_not() -> None:
     question = "Who will direct the film about Joy Division singer Ian Curtis?"
     facts = Question.of(question)

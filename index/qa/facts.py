@@ -54,9 +54,17 @@ _NUMBER_TOKEN = re.compile(r"(?<![\w£$€])[£$€]?\d[\d,.:/-]*\w*|"
                            re.I)
 _DATE_TOKEN = re.compile(rf"\b(?:{YEAR_DIGITS}|\d{{1,2}}(?:st|nd|rd|th)?|{_CALENDAR}|yesterday|"
                          r"today|tomorrow|tonight|weekend|spring|summer|autumn|winter)\b", re.I)
-_CAUSE = re.compile(r"\b(because|after|due to|as a result|following|since|amid|blamed|owing to|"
-                    r"thanks to|in order to|so that|reason|triggered|prompted|sparked|caused|"
-                    r"led to|fuelled|on the back of)\b", re.I)
+# "due to" gives a cause before a noun phrase ("due to the strike", "due to falling sales",
+# "due to Sony") and a schedule before a bare verb ("due to open this weekend", "due to be
+# sold"): a cause only when a determiner, a figure, a name or a word of a noun's, an
+# adjective's or a participle's ending follows.
+_DUE_TO_CAUSE = (r"due to(?=\s+(?:(?:the|a|an|its|his|her|their|our|my|your|this|that|these|"
+                 r"those|some|many|much|more|less|poor|bad|high|low|heavy|strong|weak|lack|"
+                 r"concerns?|fears?|problems?)\b|\d|£|\$|(?-i:[A-Z])|[\w-]+(?:ing|s|ion|ness|ity|"
+                 r"ment|ure|ance|ence|ty|cy|al|ed)\b))")
+_CAUSE = re.compile(rf"\b(because|after|{_DUE_TO_CAUSE}|as a result|following|since|amid|blamed|"
+                    r"owing to|thanks to|in order to|so that|reason|triggered|prompted|sparked|"
+                    r"caused|led to|fuelled|on the back of)\b", re.I)
 _PLACE_CUE = re.compile(rf"\b(?:in|at|near|from|outside|based in)\s+((?:{CAPITALISED}\s*)+)")
 # Capitalised words that are not a new name: titles and sentence glue.
 _NOT_NAMES = frozenset("mr mrs ms dr sir the a an he she it they but and in on at i we".split())
