@@ -49,7 +49,7 @@ FUNCTION_WORDS = {code: frozenset(words.split()) for code, words in {
     "es": "el la los las una unos de en es son qué quién quiénes cuál cuáles cómo dónde cuándo "
           "cuánto cuántos cuántas por para con del fue han ha",
     "it": "il lo gli una della delle dei chi che cosa quale quali come dove quando "
-          "quanto quanti perché è sono con per della ha hanno",
+          "quanto quanti perché è sono con per ha hanno",
     "pt": "os uma umas de do da dos das é são quem que qual quais como onde quando quanto "
           "quantos porque com para foi tem",
     "nl": "het een de van is zijn wie wat welke hoe waar waarom wanneer hoeveel met voor "
