@@ -104,6 +104,11 @@ def test_a_follow_up_is_answered_about_the_earlier_question(
     assert "because they were operating illegally" in answer["citations"][0]["quote"]
     empty = cli("ask", "why?", "--follow-up-of", " ")
     assert empty.exit_code == 2 and "--follow-up-of needs" in empty.output
+    # A misspelled word in the follow-up is read as the collection spells it, and the
+    # follow-up still asks for its own kind of fact (a reason, not the earlier count).
+    misspelled = _json(cli("ask", "why did they clse them?", "--follow-up-of", earlier,
+                           "--json"))
+    assert "because they were operating illegally" in misspelled["citations"][0]["quote"]
 
 
 def test_an_answer_the_model_doubts_is_hedged(cli: Callable[..., Result], samples: Path

@@ -164,7 +164,9 @@ class Answerer:
         misspelled = corrections(question.terms, self.store.similar_words, self.store.has_term)
         if misspelled:  # read and search the question as the collection spells its words
             text = corrected(text, misspelled)
-            question = Question.of(text, english=english)
+            question = (Question.follow_up(*(corrected(part, misspelled) for part in follow_up),
+                                           english=english) if follow_up
+                        else Question.of(text, english=english))
         clock.lap("spelling")
 
         query_vector = self._encoder().embed_query(text)
