@@ -157,16 +157,20 @@ class Answerer:
         (with a reranker), stories. `text` is what is searched; `follow_up`, the earlier
         question and the reply when `text` joins them (`Question.follow_up`)."""
         tuning = self.tuning
-        question = (Question.follow_up(*follow_up, english=english) if follow_up
-                    else Question.of(text, english=english))
+
+        def read(fix: dict[str, str]) -> Question:  # a follow-up is read as one, fixed or not
+            if follow_up:
+                return Question.follow_up(*(corrected(p, fix) for p in follow_up),
+                                          english=english)
+            return Question.of(corrected(text, fix), english=english)
+
+        question = read({})
         clock.lap("question")
 
         misspelled = corrections(question.terms, self.store.similar_words, self.store.has_term)
         if misspelled:  # read and search the question as the collection spells its words
+            question = read(misspelled)
             text = corrected(text, misspelled)
-            question = (Question.follow_up(*(corrected(part, misspelled) for part in follow_up),
-                                           english=english) if follow_up
-                        else Question.of(text, english=english))
         clock.lap("spelling")
 
         query_vector = self._encoder().embed_query(text)
