@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_index import index_corpus, product_run  # noqa: E402
 from machine import cpu_info, describe  # noqa: E402
 
-from index.embed import shared_embedder  # noqa: E402
 from index.evaluate import load_questions  # noqa: E402
 from index.library import Library  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from index.vectors.embed import shared_embedder  # noqa: E402
 
 QUALITY = ("hit_at_1", "mrr_at_10", "span_recall", "citation_precision", "abstention",
            "false_abstention")

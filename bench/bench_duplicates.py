@@ -1,4 +1,4 @@
-"""Benchmark: near-duplicate story detection (index/dedupe.py) on the BBC corpus.
+"""Benchmark: near-duplicate story detection (index/sources/dedupe.py) on the BBC corpus.
 
 Usage:  .venv/bin/python bench/bench_duplicates.py [--corpus ../shared/corpora/bbc]
         [--repeat 3]
@@ -8,7 +8,7 @@ Usage:  .venv/bin/python bench/bench_duplicates.py [--corpus ../shared/corpora/b
    fingerprint, lookup and bucket steps replaced by no-ops), alternately `--repeat` times:
    the difference of the fastest runs is the time detection adds to an ingest.
 2. Exact all-pairs ground truth over the stored bodies (a sparse shingle matrix, A·Aᵀ):
-   every pair the rule of `index.dedupe` calls near-duplicate, and how many of them the
+   every pair the rule of `index.sources.dedupe` calls near-duplicate, and how many of them the
    stored stories group (recall of the MinHash/LSH candidate step).
 3. Prints the grouped near-duplicate pairs (Jaccard, containment, headlines) for a spot check,
    and the closest pairs the rule leaves apart.
@@ -31,9 +31,9 @@ from scipy import sparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index import dedupe  # noqa: E402
 from index.library import Library  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from index.sources import dedupe  # noqa: E402
 
 
 @contextmanager

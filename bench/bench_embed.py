@@ -40,12 +40,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_index import corpus_arguments, percentile  # noqa: E402
-from index import embed  # noqa: E402
-from index.chunk import make_passages  # noqa: E402
-from index.embed import Embedder  # noqa: E402
-from index.ingest import iter_files, read_file  # noqa: E402
 from index.settings import Settings  # noqa: E402
+from index.sources.chunk import make_passages  # noqa: E402
+from index.sources.ingest import iter_files, read_file  # noqa: E402
 from index.storage.sqlite_store import embed_input, sentence_inputs  # noqa: E402
+from index.vectors import embed  # noqa: E402
+from index.vectors.embed import Embedder  # noqa: E402
 
 EMBEDDING = Settings.from_env().embedding  # CITEBOT_EMBED_THREADS etc., read once
 
@@ -168,7 +168,7 @@ def cold_load(backend: str, cache: str | None = None) -> float:
     settings = (f"EmbedderSettings(cache_dir=pathlib.Path({cache!r}))" if cache
                 else "EmbedderSettings()")
     code = ("import time; t = time.perf_counter(); import pathlib; "
-            "from index.embed import Embedder, EmbedderSettings; "
+            "from index.vectors.embed import Embedder, EmbedderSettings; "
             f"e = Embedder(settings={settings}, query_backend={backend!r}, "
             f"bulk_backend={backend!r}); "
             "assert e.query_backend == %r, e.fallback_reason; "

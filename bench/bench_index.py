@@ -157,7 +157,7 @@ def torch_query_check(library: Library, questions: list, corpus: Path) -> dict[s
     """The dev questions again on the same index with questions embedded by torch instead
     of ONNX Runtime: the quality must not change (the query backend is kept only if so)."""
     import index.library as library_module
-    from index.embed import Embedder
+    from index.vectors.embed import Embedder
 
     torch_embedder = Embedder(library.settings.model, query_backend="torch",
                               bulk_backend="torch")
@@ -173,7 +173,7 @@ def torch_query_check(library: Library, questions: list, corpus: Path) -> dict[s
 
 
 def model_load_seconds(settings: Settings) -> float:
-    from index.embed import Embedder
+    from index.vectors.embed import Embedder
 
     started = time.perf_counter()
     Embedder(settings.model)

@@ -52,9 +52,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     print(describe(), flush=True)
-    from index.embed import _Session
     from index.library import Library
     from index.settings import Settings
+    from index.vectors.embed import _Session
 
     library = Library(Settings.from_env(data_dir=args.store))
     embedder = library.embedder

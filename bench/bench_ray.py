@@ -12,9 +12,9 @@ import json
 import time
 from pathlib import Path
 
-from index.chunk import split_sentences
-from index.embed import DEFAULT_MODEL, Embedder, EmbedderSettings
-from index.ray_embedding import RayEmbedder
+from index.sources.chunk import split_sentences
+from index.vectors.embed import DEFAULT_MODEL, Embedder, EmbedderSettings
+from index.vectors.ray_embedding import RayEmbedder
 
 
 def sentences(corpus: Path, count: int) -> list[str]:

@@ -126,7 +126,7 @@ def compare_measures(corpus: Path, count: int, rng: random.Random) -> dict[str, 
     import difflib
     from collections import Counter, defaultdict
 
-    from index.ingest import iter_files, read_file
+    from index.sources.ingest import iter_files, read_file
     from index.text import stem
     from index.vocabulary import article_words, closest
 

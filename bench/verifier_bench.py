@@ -33,11 +33,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from index.chunk import split_sentences
 from index.library import Library
 from index.reader.facts import Facts, missing
 from index.reader.verify import SupportPassage, Verifier
 from index.settings import Settings
+from index.sources.chunk import split_sentences
 from index.text import stem
 
 SIMILARITIES = [round(x, 2) for x in np.arange(0.30, 0.86, 0.02)]

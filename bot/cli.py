@@ -35,7 +35,7 @@ from index.targets import is_web_address, removal_candidates
 
 # Errors a user can fix: (module, class), shown as one line with exit code 2 (3 for a
 # collection another process is writing to).
-_USER_ERRORS = (("index.library", "NotIndexedError"), ("index.embed", "ModelError"),
+_USER_ERRORS = (("index.library", "NotIndexedError"), ("index.vectors.embed", "ModelError"),
                 ("index.storage.faiss_index", "IndexFileError"),
                 ("index.storage.interfaces", "StorageError"))
 _BUSY_ERRORS = (("index.storage.interfaces", "StoreBusyError"),)
@@ -74,7 +74,7 @@ def _encoder_loading(settings: Settings) -> Iterator[None]:
     session, ~0.2 s, runs mostly outside the GIL); waits for it on leaving. A failure is
     left for the question to raise clearly."""
     def load() -> None:
-        from index.embed import shared_embedder
+        from index.vectors.embed import shared_embedder
 
         with suppress(Exception):
             shared_embedder(settings.model, settings.embedding)
@@ -503,7 +503,7 @@ def feeds() -> None:
 @click.pass_context
 def feeds_add(ctx: click.Context, url: str) -> None:
     """Follow the feed at URL (polled once now to check it)."""
-    from index.fetch import FetchError
+    from index.sources.fetch import FetchError
 
     library = _open_library(ctx)
     if library.feed(url) is not None:

@@ -25,23 +25,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.article import ArticleDraft
-from index.embed import Embedder
-from index.embedding_inputs import sentence_inputs, sentence_model, text_key
-from index.embedding_jobs import embed_into_cache, sentence_mean_vectors
-from index.ingest import FileResult, iter_files, read_file
 from index.language import article_language
 from index.reading import READINGS, Reading, reading_key
 from index.reports import IngestReport, Progress, ProgressCallback
 from index.settings import Settings
+from index.sources.article import ArticleDraft
+from index.sources.ingest import FileResult, iter_files, read_file
+from index.sources.unchanged_files import UnchangedFiles
 from index.storage.embedding_cache import EmbeddingCache, article_matrices
 from index.storage.interfaces import IndexerStore, IndexGenerations
 from index.storage.records import StoredFeed
-from index.unchanged_files import UnchangedFiles
+from index.vectors.embed import Embedder
+from index.vectors.embedding_inputs import sentence_inputs, sentence_model, text_key
+from index.vectors.embedding_jobs import embed_into_cache, sentence_mean_vectors
 
 if TYPE_CHECKING:  # the web modules load when a write fetches (`ask` starts faster)
-    from index.feed_sync import FeedChanges
-    from index.fetch import FetchSettings
+    from index.sources.feed_sync import FeedChanges
+    from index.sources.fetch import FetchSettings
 
 CRASH_AT_ENV = "CITEBOT_CRASH_AT"
 # The store's record of which passages the live index was built over (a digest of their
@@ -181,9 +181,9 @@ class Indexer:
         return report
 
     def ingest_url(self, url: str, progress: ProgressCallback | None = None) -> IngestReport:
-        """Fetch one web article (safely, see `index.fetch`), store it and bring the index
-        up to date. Raises `index.fetch.FetchError` when the page can't be used."""
-        from index.fetch import fetch_article
+        """Fetch one web article (safely, see `index.sources.fetch`), store it and bring the index
+        up to date. Raises `index.sources.fetch.FetchError` when the page can't be used."""
+        from index.sources.fetch import fetch_article
 
         started = time.perf_counter()
         draft = fetch_article(url, settings=self._fetch_settings())
@@ -198,7 +198,7 @@ class Indexer:
                     progress: ProgressCallback | None = None) -> IngestReport:
         """Like `ingest_url` for several URLs, indexing once; a URL that can't be used is
         reported in `skipped` with the reason, and the others are still ingested."""
-        from index.fetch import FetchError, fetch_article
+        from index.sources.fetch import FetchError, fetch_article
 
         started = time.perf_counter()
         settings = self._fetch_settings()
@@ -230,15 +230,15 @@ class Indexer:
 
     def feed(self, url: str) -> StoredFeed | None:
         """The followed feed at `url` or at a variant of it (http/https, tracking, slash)."""
-        from index.feed_sync import same_feed
+        from index.sources.feed_sync import same_feed
 
         return next((feed for feed in self.store.feeds() if same_feed(feed.url, url)), None)
 
     def add_feed(self, url: str) -> StoredFeed:
         """Follow the RSS/Atom feed at `url` (returned as is when followed already), after
         one poll to check that it can be fetched and is a feed (`FetchError` otherwise)."""
-        from index.feed_sync import feed_address
-        from index.feeds import poll_feed
+        from index.sources.feed_sync import feed_address
+        from index.sources.feeds import poll_feed
 
         address = feed_address(url)
         existing = self.feed(address)
@@ -278,7 +278,7 @@ class Indexer:
 
         Items whose article could not be made are reported in `skipped` and retried by the
         next refresh: the feed's validators are kept only when every item was stored."""
-        from index.feed_sync import PageCache, collect_changes
+        from index.sources.feed_sync import PageCache, collect_changes
 
         started = time.perf_counter()
         settings = self._fetch_settings()

@@ -14,8 +14,6 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.embed import Embedder, shared_embedder
-from index.embedding_inputs import sentence_model
 from index.qa.answer import Answer
 from index.qa.pipeline import Answerer
 from index.qa.rerank import shared_reranker
@@ -25,11 +23,13 @@ from index.settings import Settings, SettingsError
 from index.storage import StoredArticle, StoredFeed, VectorIndex
 from index.storage.backends import open_backend
 from index.text import query_terms
+from index.vectors.embed import Embedder, shared_embedder
+from index.vectors.embedding_inputs import sentence_model
 
 if TYPE_CHECKING:
-    from index.fetch import FetchSettings
     from index.indexer import Indexer
     from index.reader.stage import SentenceListener
+    from index.sources.fetch import FetchSettings
 
 __all__ = ["IngestReport", "Library", "NotIndexedError", "Progress", "ProgressCallback"]
 
@@ -77,11 +77,11 @@ class Library:
 
     def _bulk_embedder(self) -> Embedder:
         """The embedder of indexing jobs: in-process, or Ray workers when the settings
-        name a Ray address (`index.ray_embedding`)."""
+        name a Ray address (`index.vectors.ray_embedding`)."""
         if not self.settings.ray_address:
             return self.embedder
         if self._ray_embedder is None:
-            from index.ray_embedding import RayEmbedder
+            from index.vectors.ray_embedding import RayEmbedder
 
             self._ray_embedder = RayEmbedder(  # type: ignore[assignment]
                 self.settings.model, self.settings.embedding, self.settings.ray_address)
@@ -90,7 +90,7 @@ class Library:
 
     def _fetch_settings(self) -> FetchSettings:
         """How web pages and feeds are fetched (private addresses, timeouts)."""
-        from index.fetch import FetchSettings
+        from index.sources.fetch import FetchSettings
 
         return FetchSettings.configured(allow_private=self.settings.allow_private_urls,
                                         timeout=self.settings.fetch_timeout)
@@ -110,7 +110,7 @@ class Library:
 
     def ingest_url(self, url: str, progress: ProgressCallback | None = None) -> IngestReport:
         """Fetch one web article, store it and bring the index up to date. Raises
-        `index.fetch.FetchError` when the page can't be used."""
+        `index.sources.fetch.FetchError` when the page can't be used."""
         return self.indexer.ingest_url(url, progress)
 
     def ingest_urls(self, urls: Iterable[str], *, build_index: bool = True,
@@ -139,7 +139,7 @@ class Library:
 
     def add_feed(self, url: str) -> StoredFeed:
         """Follow the RSS/Atom feed at `url` (returned as is when followed already); its
-        items are read by `refresh`. Raises `index.fetch.FetchError` with the reason when
+        items are read by `refresh`. Raises `index.sources.fetch.FetchError` with the reason when
         it can't be fetched or is not a feed."""
         return self.indexer.add_feed(url)
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.embedding_inputs import sentence_model
 from index.library import Library
 from index.reports import Progress, ProgressCallback
+from index.vectors.embedding_inputs import sentence_model
 
 COPY_SLICE = 5000
 

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from index.chunk import split_sentences
+from index.sources.chunk import split_sentences
 from index.storage.embedding_cache import READINGS
 from index.text import phrase_tokens, stemmed_words
 
 __all__ = ["READINGS", "Reading", "reading_key"]
 
 Span = tuple[int, int]
-_SOURCES = ("chunk.py", "text.py", "reading.py")
+_SOURCES = ("sources/chunk.py", "text.py", "reading.py")
 
 
 @cache

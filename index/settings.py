@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from index.embedder_settings import (
+from index.qa.tuning import AnswerTuning
+from index.vectors.embedder_settings import (
     BACKENDS,
     BULK_BACKENDS,
     DEFAULT_MODEL,
@@ -35,7 +36,6 @@ from index.embedder_settings import (
     available_cpus,
     default_cache_dir,
 )
-from index.qa.tuning import AnswerTuning
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "store"

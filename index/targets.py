@@ -24,7 +24,7 @@ def removal_candidates(target: str) -> list[str]:
     """The origins `remove TARGET` tries, in order: TARGET as given, then for a URL its
     canonical form (the origin a fetched page is stored under), for a path its absolute
     form (the origin an ingested file is stored under)."""
-    from index.fetch import FetchError, canonical_url  # the web stack loads only for this
+    from index.sources.fetch import FetchError, canonical_url  # the web stack loads only for this
 
     candidates = [target]
     alternative: str | None = None

@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 import pytest
 
-from index.article import ArticleDraft
+from index.sources.article import ArticleDraft
 from index.storage.interfaces import (
     ArticleCatalog,
     ArticleStore,

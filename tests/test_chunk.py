@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunk import estimate_tokens, make_passages, split_sentences
+from index.sources.chunk import estimate_tokens, make_passages, split_sentences
 
 from .conftest import BBC
 

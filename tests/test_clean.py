@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.clean import clean_article_text, line_junk_reason
+from index.sources.clean import clean_article_text, line_junk_reason
 
 from .conftest import BBC, SEED_ARTICLE
 
@@ -98,7 +98,7 @@ def test_a_bullet_list_that_says_something_new_is_kept() -> None:
 
 
 def test_normalize_text_drops_control_format_and_surrogate_characters_only() -> None:
-    from index.clean import normalize_text
+    from index.sources.clean import normalize_text
 
     raw = ("Caf\u0065\u0301 \x00bar\u200b\r\nline\u00a0two\u202e\ud800\t end  \x1b\n"
            "emoji \U0001f600 stays, \u00e9 stays")

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from index.embed import resolve_model_path
 from index.qa.answer import HEDGE_NOTE
 from index.qa.model import AnswerModel
 from index.qa.tuning import AnswerTuning
 from index.settings import Settings, SettingsError
 from index.storage.sqlite_store import SQLiteStore
+from index.vectors.embed import resolve_model_path
 
 SEED_NAME = "presse-citron-huawei-ai-chips.txt"
 

@@ -298,7 +298,7 @@ def test_a_snapshot_reads_one_state_of_the_store_while_another_thread_commits(
     """A question reads the store inside `SQLiteStore.snapshot()`: what a writer commits
     meanwhile (another thread, its own connection) is seen only after it ends — with reads
     through a memory map of the file, as every connection does."""
-    from index.article import ArticleDraft
+    from index.sources.article import ArticleDraft
     from index.storage.connections import MMAP_BYTES
     from index.storage.sqlite_store import SQLiteStore
 

@@ -10,16 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import embed
-from index.bulk_calibration import (
+from index.settings import Settings, SettingsError
+from index.vectors import embed
+from index.vectors.bulk_calibration import (
     CALIBRATION_FILE,
     CalibrationCache,
     Measurement,
     choose,
     machine_key,
 )
-from index.embed import Embedder, EmbedderSettings, ModelError, shared_embedder
-from index.settings import Settings, SettingsError
+from index.vectors.embed import Embedder, EmbedderSettings, ModelError, shared_embedder
 
 TEXTS = [
     "What annual sales figure in Asia is BMW aiming to reach by 2008?",

@@ -1,4 +1,4 @@
-"""Tests for index.feeds: RSS and Atom polls, new and changed items, conditional GETs."""
+"""Tests for index.sources.feeds: RSS and Atom polls, new and changed items, conditional GETs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from index.feeds import FeedItem, FeedPoll, poll_feed
-from index.fetch import FetchError, FetchSettings
+from index.sources.feeds import FeedItem, FeedPoll, poll_feed
+from index.sources.fetch import FetchError, FetchSettings
 from tests.local_web import LocalWeb, Reply, Request
 
 LOCAL = FetchSettings(allow_private=True)

@@ -1,4 +1,4 @@
-"""Tests for index.fetch: safe fetching, redirects, limits, errors and canonical URLs."""
+"""Tests for index.sources.fetch: safe fetching, redirects, limits, errors and canonical URLs."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 
 import pytest
 
-from index import fetch
-from index.fetch import FetchError, FetchSettings, canonical_url, fetch_article, fetch_url
 from index.settings import Settings, SettingsError
+from index.sources import fetch
+from index.sources.fetch import FetchError, FetchSettings, canonical_url, fetch_article, fetch_url
 from tests.local_web import COUNCIL_STORY, LocalWeb, Reply, article_page
 
 LOCAL = FetchSettings(allow_private=True, connect_timeout=2.0, read_timeout=2.0)

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import render
-from index.ingest import FIELD_ALIASES, FileResult, read_file
 from index.library import Library
 from index.settings import Settings
+from index.sources.ingest import FIELD_ALIASES, FileResult, read_file
 from index.storage.sqlite_store import SQLiteStore
 from tests import test_bot
 from tests.conftest import PROJECT
@@ -368,7 +368,7 @@ def test_a_long_article_is_stored_in_linear_time(tmp_path: Path) -> None:
                        capture_output=True, text=True)
     except subprocess.TimeoutExpired:
         pytest.fail("storing a 400 KB article took over 30 s: sentence splitting is "
-                    "quadratic (index/chunk.py `_word_before` copies the body up to each "
+                    "quadratic (index/sources/chunk.py `_word_before` copies the body up to each "
                     "full stop)")
 
 

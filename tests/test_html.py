@@ -1,4 +1,5 @@
-"""Tests for index.html: main text without boilerplate, and metadata from meta tags / JSON-LD."""
+"""Tests for index.sources.html: main text without boilerplate, and metadata from meta tags
+and JSON-LD."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from index.fetch import FetchSettings, fetch_article
-from index.html import draft_from_html, to_utc_iso
+from index.sources.fetch import FetchSettings, fetch_article
+from index.sources.html import draft_from_html, to_utc_iso
 from tests.local_web import (
     COUNCIL_STORY,
     SEED_TITLE,

@@ -157,11 +157,11 @@ def test_a_second_process_sees_a_new_generation_at_its_next_question(
     and makes live is answered by the other at its next question, without a restart."""
     from dataclasses import replace
 
-    from index.embedding_inputs import sentence_inputs, sentence_model, text_key
     from index.library import Library
     from index.reading import READINGS, Reading, reading_key
     from index.settings import Settings
     from index.storage.embedding_cache import article_matrices
+    from index.vectors.embedding_inputs import sentence_inputs, sentence_model, text_key
 
     settings = replace(Settings(data_dir=tmp_path / "unused"), database_url=database_url)
     first, second = Library(settings), Library(settings)

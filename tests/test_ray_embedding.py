@@ -1,4 +1,4 @@
-"""Embedding on Ray (`index.ray_embedding`): `citebot ingest --ray` embeds the sample
+"""Embedding on Ray (`index.vectors.ray_embedding`): `citebot ingest --ray` embeds the sample
 articles' sentences through a local Ray runtime started by the run, and the vectors in the
 embedding cache equal those computed in-process (cosine ≥ 0.9999); a worker killed mid-job
 stops the run with one line and loses none of the vectors saved before. Skipped, with the
@@ -21,11 +21,11 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from index.embed import Embedder, EmbedderSettings
-from index.embedding_inputs import sentence_model
 from index.settings import Settings
 from index.storage.embedding_cache import ARTICLE_MATRICES, READINGS, EmbeddingCache
 from index.storage.sqlite_store import SQLiteStore
+from index.vectors.embed import Embedder, EmbedderSettings
+from index.vectors.embedding_inputs import sentence_model
 from tests.conftest import BBC, assert_stopped_with_one_line
 
 pytest.importorskip("ray", reason="Ray is not installed: pip install -e '.[cluster]'")

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding_inputs import sentence_inputs, sentence_model, text_key
-from index.ingest import read_text_file
 from index.library import Library
 from index.qa.sentences import SentenceVectorCache
 from index.reading import READINGS, Reading, reading_key
 from index.settings import Settings
+from index.sources.ingest import read_text_file
 from index.storage import StoredArticle
 from index.storage.embedding_cache import article_matrices
 from index.text import phrase_tokens, stem, stemmed_words
+from index.vectors.embedding_inputs import sentence_inputs, sentence_model, text_key
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "articles"
 

@@ -10,12 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from index.embed import _installed_versions
 from index.storage.sqlite_store import SQLiteStore
+from index.vectors.embed import _installed_versions
 
 MODEL_LIBRARIES = ("torch", "sentence_transformers", "transformers")
 WRITE_PATH_LIBRARIES = ("trafilatura", "httpx", "feedparser", "datasketch", "scipy",
-                        "index.indexer", "index.fetch")
+                        "index.indexer", "index.sources.fetch")
 
 
 def _loaded_after(statement: str, names: tuple[str, ...]) -> list[str]:
@@ -51,7 +51,7 @@ def test_opening_a_store_and_the_encoder_skips_sqlite_utils_and_package_metadata
     SQLiteStore(tmp_path).close()  # created (and migrated) here, in this process
     opened = (f"from index.storage.sqlite_store import SQLiteStore; "
               f"SQLiteStore(__import__('pathlib').Path({str(tmp_path)!r})).close(); "
-              f"from index.embed import shared_embedder; shared_embedder()")
+              f"from index.vectors.embed import shared_embedder; shared_embedder()")
     assert _loaded_after(opened, ("sqlite_utils", "importlib.metadata", "torch")) == []
 
 

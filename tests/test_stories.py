@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 from click.testing import Result
 
-from index import dedupe
-from index.article import ArticleDraft
 from index.library import Library
 from index.qa.evidence import StoryEvidence
 from index.qa.features import recency_of
 from index.qa.question import Question, asks_for_recent
 from index.qa.tuning import AnswerTuning
 from index.settings import Settings
+from index.sources import dedupe
+from index.sources.article import ArticleDraft
 from index.storage import StoredArticle
 from index.storage.embedding_cache import EmbeddingCache
 from index.storage.sqlite_store import _MIGRATIONS, SCHEMA_VERSION, SQLiteStore

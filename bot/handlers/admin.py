@@ -22,8 +22,8 @@ from bot.handlers.messaging import (
     typing,
     user_label,
 )
-from index.fetch import FetchError
 from index.library import IngestReport, Library
+from index.sources.fetch import FetchError
 from index.targets import is_web_address, removal_candidates
 
 logger = logging.getLogger(__name__)

@@ -43,7 +43,7 @@ _SEARCH_STAGES = ("retrieve", "rerank")
 
 
 class QueryEncoder(Protocol):
-    """Turns a question into a normalised vector (`index.embed.Embedder`)."""
+    """Turns a question into a normalised vector (`index.vectors.embed.Embedder`)."""
 
     def embed_query(self, text: str) -> np.ndarray: ...
 

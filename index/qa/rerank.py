@@ -28,8 +28,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from index.embedder_settings import ModelError
 from index.qa.evidence import Hit
+from index.vectors.embedder_settings import ModelError
 
 
 class RerankerError(ModelError):

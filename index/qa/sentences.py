@@ -18,12 +18,12 @@ from typing import Protocol
 
 import numpy as np
 
-from index.embedding_inputs import embed_input, text_key
 from index.qa.evidence import Span, StoryEvidence
 from index.reading import READINGS, Reading, reading_key
 from index.storage import StoredArticle
 from index.storage.embedding_cache import article_matrices
 from index.text import one_line, stemmed_words
+from index.vectors.embedding_inputs import embed_input, text_key
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 `SentenceCutter.feed(delta)` returns the sentences completed so far; a sentence is complete
 once the next one has begun (so markers written after its full stop, "rose. [2]", stay with
-it); `finish()` returns the rest. Sentence boundaries are `index.chunk`'s.
+it); `finish()` returns the rest. Sentence boundaries are `index.sources.chunk`'s.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.chunk import split_sentences
+from index.sources.chunk import split_sentences
 from index.text import one_line
 
 _MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]")

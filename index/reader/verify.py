@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.chunk import split_sentences
 from index.reader.facts import Facts, missing
 from index.reader.prompt import is_instruction_like
 from index.reader.stream import GeneratedSentence
+from index.sources.chunk import split_sentences
 from index.storage import PassageRow, StoredArticle
 from index.text import query_terms, stem
 

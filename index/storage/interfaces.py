@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index.article import ArticleDraft
+from index.sources.article import ArticleDraft
 from index.storage.records import (
     FileState,
     IndexRecord,

@@ -22,15 +22,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from index import dedupe
-from index.article import ArticleDraft
-from index.chunk import make_passages
-from index.embedding_inputs import (
-    embed_input,
-    sentence_inputs,
-    sentence_keys_of_passages,
-    text_key,
-)
+from index.sources import dedupe
+from index.sources.article import ArticleDraft
+from index.sources.chunk import make_passages
 from index.storage.postgres_db import (
     ADD_WORDS,
     TEXT_SEARCH,
@@ -39,6 +33,12 @@ from index.storage.postgres_db import (
 )
 from index.storage.records import FileState, PassageRow, StoredArticle, StoredFeed
 from index.text import plain_words
+from index.vectors.embedding_inputs import (
+    embed_input,
+    sentence_inputs,
+    sentence_keys_of_passages,
+    text_key,
+)
 from index.vocabulary import article_words, closest, length_band, row_key
 
 _ARTICLE_COLUMNS = ("id, origin, url, title, outlet, author, published_at, body, story_id, "

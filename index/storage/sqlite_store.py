@@ -23,20 +23,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index import dedupe
-from index.article import ArticleDraft
-from index.chunk import make_passages
-from index.embedding_inputs import (
+from index.sources import dedupe
+from index.sources.article import ArticleDraft
+from index.sources.chunk import make_passages
+from index.storage.connections import PerThreadDatabase
+from index.storage.embedding_cache import EmbeddingCache
+from index.storage.records import FileState, PassageRow, StoredArticle, StoredFeed
+from index.text import plain_words
+from index.vectors.embedding_inputs import (
     embed_input,
     sentence_inputs,
     sentence_keys_of_passages,
     text_key,
 )
-from index.embedding_inputs import sentence_model as sentence_model  # re-exported
-from index.storage.connections import PerThreadDatabase
-from index.storage.embedding_cache import EmbeddingCache
-from index.storage.records import FileState, PassageRow, StoredArticle, StoredFeed
-from index.text import plain_words
+from index.vectors.embedding_inputs import sentence_model as sentence_model  # re-exported
 from index.vocabulary import article_words, closest, length_band, row_key
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ _MIGRATIONS: dict[int, list[str]] = {
             PRIMARY KEY (feed_url, key)
         )""",
         "CREATE INDEX feed_items_origin ON feed_items(origin)",
-        # LSH buckets of article bodies, for near-duplicate lookup (see index.dedupe).
+        # LSH buckets of article bodies, for near-duplicate lookup (see index.sources.dedupe).
         """CREATE TABLE story_bands (
             bucket INTEGER NOT NULL,
             article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
@@ -121,7 +121,7 @@ _MIGRATIONS: dict[int, list[str]] = {
     ],
 }
 _MIGRATIONS[3] = []  # the embedding cache moves to its own file (index.cache)
-_MIGRATIONS[4] = []  # same-headline updates join their story (index.dedupe)
+_MIGRATIONS[4] = []  # same-headline updates join their story (index.sources.dedupe)
 _MIGRATIONS[5] = [  # what was read of each file, so a reindex skips unchanged ones
     """CREATE TABLE IF NOT EXISTS file_states (
         path TEXT PRIMARY KEY,

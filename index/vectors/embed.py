@@ -23,7 +23,7 @@ Two backends compute the same vectors:
 `auto` (default): a job of at least `LARGE_JOB_TOKENS` tokens runs on the backend measured
 fastest on this machine for this model — a short calibration of each candidate (onnx,
 torch, and bf16 on a CPU that multiplies bfloat16 natively, AVX512-BF16 or AMX) on a sample
-of the first large job, cached per machine and model (`index.bulk_calibration`); a smaller
+of the first large job, cached per machine and model (`index.vectors.bulk_calibration`); a smaller
 job stays on ONNX because loading torch costs more than it saves. bf16 vectors agree with
 fp32 at cosine ≥ 0.9999 (checked on a few texts before first use; a CPU or build where they
 don't falls back to ONNX).
@@ -59,9 +59,9 @@ from typing import Any
 
 import numpy as np
 
-# The embedder's settings and errors live in index.embedder_settings (no numpy there, so
+# The embedder's settings and errors live in index.vectors.embedder_settings (no numpy there, so
 # reading settings stays light); re-exported here for the embedder's users.
-from index.bulk_calibration import (
+from index.vectors.bulk_calibration import (
     CalibrationCache,
     Measurement,
     calibration_key,
@@ -69,7 +69,7 @@ from index.bulk_calibration import (
     measure,
     sample_of,
 )
-from index.embedder_settings import (
+from index.vectors.embedder_settings import (
     BACKENDS,
     BULK_BACKENDS,
     DEFAULT_MODEL,
@@ -87,7 +87,7 @@ _BUNDLED = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
 BATCH_TOKENS = 2048  # padded tokens per bulk batch, ONNX and bf16 (bench/bench_embed.py)
 # Below this many tokens `auto` keeps a bulk job on ONNX: loading torch (~3 s) costs more
 # than another backend could save; from it on, the backend is chosen by measuring
-# (index.bulk_calibration).
+# (index.vectors.bulk_calibration).
 LARGE_JOB_TOKENS = 150_000
 MIN_BF16_COSINE = 0.9999
 MAX_BATCH_TEXTS = 256
@@ -500,7 +500,7 @@ class Embedder:
         """The backend a bulk job of `tokens` tokens runs on: "onnx", "torch" or "bf16".
 
         With `auto`, a job of at least `LARGE_JOB_TOKENS` tokens runs on the backend
-        measured fastest on this machine for this model (`index.bulk_calibration`);
+        measured fastest on this machine for this model (`index.vectors.bulk_calibration`);
         measuring once, on a sample of `texts` (the job's), when nothing is cached yet."""
         route = self.bulk_backend
         if route == "auto":

@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from index.ingest import FileResult, origin_of
+from index.sources.ingest import FileResult, origin_of
 from index.storage.interfaces import IndexerStore
 from index.storage.records import FileState
 

@@ -2,7 +2,7 @@
 backends of questions and of bulk embedding, the threads and the cache folder; and the
 error a model that can't be loaded raises.
 
-Kept apart from `index.embed` so that reading settings (and `citebot --help`) loads
+Kept apart from `index.vectors.embed` so that reading settings (and `citebot --help`) loads
 neither numpy nor any model library.
 """
 

@@ -11,7 +11,7 @@ import bisect
 import hashlib
 from collections.abc import Iterator
 
-from index.chunk import split_sentences
+from index.sources.chunk import split_sentences
 
 
 def embed_input(title: str, passage_text: str) -> str:

@@ -24,8 +24,8 @@ import charset_normalizer
 import httpx
 from tld import get_fld
 
-from index.article import ArticleDraft
-from index.html import draft_from_html
+from index.sources.article import ArticleDraft
+from index.sources.html import draft_from_html
 
 USER_AGENT = "citebot/0.1 (+https://github.com/citebot)"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})

@@ -1,6 +1,6 @@
 """RSS and Atom feeds: one conditional poll of a feed, parsed into items.
 
-This module owns reading a feed: it fetches with the safe fetcher of `index.fetch` (sending
+This module owns reading a feed: it fetches with the safe fetcher of `index.sources.fetch` (sending
 If-None-Match / If-Modified-Since from the previous poll), parses with feedparser and returns
 plain items with a stable key and a content hash, so the caller can tell new items from
 changed and unchanged ones. It stores nothing: remembering ETags, items and feeds is the
@@ -21,7 +21,7 @@ import feedparser
 import lxml.html
 from lxml.etree import ParserError
 
-from index.fetch import FEED_TYPES, FetchedPage, FetchError, FetchSettings, fetch_url
+from index.sources.fetch import FEED_TYPES, FetchedPage, FetchError, FetchSettings, fetch_url
 
 
 @dataclass(frozen=True, slots=True)

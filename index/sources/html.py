@@ -4,7 +4,7 @@ This module owns article extraction from HTML. trafilatura finds the main text (
 out navigation, ads, share bars, cookie banners, related-article lists, byline boxes and
 comments) and the metadata (title, author, date, site name, canonical link); this module
 adds the page language, turns the date into an ISO-8601 UTC timestamp and lays the body
-out as paragraphs separated by a blank line. It does no fetching: see `index.fetch`.
+out as paragraphs separated by a blank line. It does no fetching: see `index.sources.fetch`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.xml import xmltotxt
 
-from index.article import ArticleDraft
+from index.sources.article import ArticleDraft
 
 # htmldate (used by trafilatura) returns the publication time with its offset when the
 # page gives one, e.g. "2024-03-05T15:00:00+0100"; a bare date comes back as midnight.

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from index.article import ArticleDraft
-from index.clean import clean_article_text, normalize_text
+from index.sources.article import ArticleDraft
+from index.sources.clean import clean_article_text, normalize_text
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -204,7 +204,7 @@ def read_text_file(text: str, origin: str, *, markdown: bool) -> ArticleDraft:
 
 
 def read_html_file(text: str, origin: str) -> ArticleDraft:
-    from index.html import draft_from_html
+    from index.sources.html import draft_from_html
 
     draft = draft_from_html(text, origin=origin)
     if draft is None:

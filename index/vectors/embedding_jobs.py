@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from index.embed import Embedder
 from index.reports import Progress, ProgressCallback
 from index.storage.embedding_cache import EmbeddingCache
+from index.vectors.embed import Embedder
 
 # Texts handed to the embedder in one call (its workers stay busy within a call).
 EMBED_CHUNK = 50_000

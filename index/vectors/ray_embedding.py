@@ -1,7 +1,7 @@
 """Embedding on a Ray cluster: `RayEmbedder` hands the texts of an indexing job to Ray
 actors, each of which loads the model once, and gives the vectors back batch by batch.
 
-It offers what the indexer uses of `index.embed.Embedder` — `dim` and `embed_batches` — so
+It offers what the indexer uses of `index.vectors.embed.Embedder` — `dim` and `embed_batches` — so
 the write path is unchanged: `embed_into_cache` saves each slice of returned vectors to the
 same embedding cache as it arrives (one commit each), and a run interrupted half-way resumes
 from what was saved. Texts are sorted by length before they are cut into batches (little
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import Embedder, EmbedderSettings, ModelError, shared_embedder
+from index.vectors.embed import Embedder, EmbedderSettings, ModelError, shared_embedder
 
 LOCAL = "local"  # `--ray` without an address: start a Ray runtime on this machine
 BATCH_TEXTS = 256  # texts per task (sorted by length, so of similar length)

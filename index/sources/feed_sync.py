@@ -1,9 +1,9 @@
 """Following feeds: what a poll brings that is new or changed, as articles ready to store.
 
-This module owns the step between a polled feed (`index.feeds`) and the store: the address
+This module owns the step between a polled feed (`index.sources.feeds`) and the store: the address
 of a feed an admin adds (an http/https URL), which items are new or
 changed since the last poll (by key and content hash), and the article of each such item —
-its web page fetched with `index.fetch.fetch_article` (so every item link passes the same
+its web page fetched with `index.sources.fetch.fetch_article` (so every item link passes the same
 safety checks as an admin's URL), the feed's own metadata filling what the page lacks, or,
 when the page can't be fetched or holds no article, the item's summary as the body. It
 stores nothing: `Indexer.refresh` writes the results under its write lock.
@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from index.article import ArticleDraft
-from index.clean import normalize_text
-from index.feeds import FeedItem, FeedPoll, poll_feed
-from index.fetch import (
+from index.sources.article import ArticleDraft
+from index.sources.clean import normalize_text
+from index.sources.feeds import FeedItem, FeedPoll, poll_feed
+from index.sources.fetch import (
     FetchError,
     FetchSettings,
     canonical_url,
