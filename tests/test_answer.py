@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from index.library import Library
+from index.qa.abstain import absent_figures
 from index.qa.evidence import StoryEvidence
 from index.qa.facts import (
     counts_noun,
@@ -288,11 +289,35 @@ def test_the_signals_to_decline() -> None:
                    "absent_year") == [0.0]
 
 
+@pytest.mark.parametrize(("question", "body", "absent"), [
+    ("How many PlayStation 3 consoles were sold?", "It sold 10,000 PlayStation consoles.",
+     ["3"]),
+    ("How many PlayStation 3 consoles were sold?", "It sold 10,000 PlayStation 3 consoles.",
+     []),
+    ("Who won the third test?", "England won the test at Lord's on Friday.", ["third"]),
+    ("Who won the third test?", "England won the 3rd test at Lord's on Friday.", []),
+    ("Why did 15 people leave?", "Fifteen people left the firm.", []),
+    ("Who came 6th?", "He came sixth in the final.", []),
+    ("What did the 10000 fans do?", "The 10,000 fans sang.", []),
+    ("Who won the 800m?", "She won the 800m in Madrid.", []),
+    ("How long is a 26.2 mile race?", "The marathon is 26.2 miles long, it said.", []),
+    ("Who won the 800m?", "She won the 1,800m in Madrid.", ["800m"]),
+    ("What did the firm earn in 2005?", "The firm said it earned £5m last year.", []),  # a year
+    ("Who first reported it?", "The BBC reported it.", []),
+])
+def test_a_figure_the_story_never_writes(question: str, body: str, absent: list[str]) -> None:
+    """A figure of the question, in any of its forms (digits, number word, ordinal), that
+    the story never writes is a sign the story is about something else."""
+    story = _story(body, [0.7])
+    assert absent_figures(Question.of(question), story) == absent
+    assert _column(_rows(question, [story]), "absent_figure") == [float(bool(absent))]
+
+
 def test_the_fitted_model_declines_on_those_signals() -> None:
     """The stored model weighs each signal to decline the way it should, and a question
     with no candidates, or one whose story lacks the year asked about, is declined."""
     model = AnswerModel.load()
-    for signal in ("unknown_terms", "absent_year"):
+    for signal in ("unknown_terms", "absent_year", "absent_figure"):
         assert model.answer_weights[signal] < 0, signal
     assert decide(_rows("What happened?", []), np.zeros(0), model, AnswerTuning()).abstained
     story = _story("It sold 10,000 copies in the shops, the company said.", [0.62])

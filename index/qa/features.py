@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from index.qa.abstain import absent_years, unknown_terms
+from index.qa.abstain import absent_figures, absent_years, unknown_terms
 from index.qa.evidence import Hit, StoryEvidence
 from index.qa.facts import counts_noun, fills_slot, new_fact_spans
 from index.qa.question import Question
@@ -57,6 +57,7 @@ FEATURES = (
     "recency",               # a question asking for the latest: ½^(days older / half-life)
     "unknown_terms",         # the question names a name or figure the collection never uses
     "absent_year",           # the question names a year the article never mentions
+    "absent_figure",         # ... or another figure ("PlayStation 3", "the third test")
 )
 
 # The features of a sentence itself (up to "lead"); the rest are its story's.
@@ -214,6 +215,7 @@ def sentence_features(question: Question, stories: list[StoryEvidence],
             max((h.dense for h in story_hits[story.story_id]), default=0.0),
             coverage[number], 1.0 / (1 + fused_rank[number]), recency[number], unknown,
             float(bool(absent_years(question, story))),
+            float(bool(absent_figures(question, story))),
         ])
         blocks.append(np.hstack([block, np.tile(story_columns, (len(kept), 1))]))
         owners += [number] * len(kept)
@@ -230,7 +232,7 @@ QUESTION_FEATURES = (
     "best_logit", "runner_up_gap", "top_similarity", "top_new_fact",
     "asks_fact", "top_lexical_share", "top_context_share", "top_idf_share",
     "top_rarest_in_context", "top_rarest_in_article", "top_story_coverage",
-    "top_story_lexical", "unknown_terms", "absent_year",
+    "top_story_lexical", "unknown_terms", "absent_year", "absent_figure",
 )
 _TOP_COLUMNS = [FEATURES.index(name.removeprefix("top_")) for name in QUESTION_FEATURES[2:]]
 
