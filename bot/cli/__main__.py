@@ -1,0 +1,5 @@
+"""`python -m bot.cli`: the `citebot` command."""
+
+from bot.cli import run
+
+run()
