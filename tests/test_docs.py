@@ -1,5 +1,6 @@
 """The docs state the code's values: the knobs table of docs/answer-quality.md is
-`AnswerTuning()`'s defaults and every knob its prose names exists; the README names every
+`AnswerTuning()`'s defaults, every knob its prose names exists and it counts the answer
+model's features right; the README names every
 command of the CLI, links only to docs that exist and stays under 12 KB.
 
 Regenerate the table after changing a knob: `python -m tests.test_docs`.
@@ -53,6 +54,15 @@ def test_every_knob_the_prose_names_exists() -> None:
              for word in re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", span)}
     assert named, "the prose names no knob"
     assert named <= knobs, f"not knobs of AnswerTuning: {sorted(named - knobs)}"
+
+
+def test_the_path_of_a_question_counts_the_features_of_the_model() -> None:
+    """"one row per quotable sentence …, N numbers" stays `len(FEATURES)` as features come
+    and go."""
+    from index.qa.features import FEATURES
+
+    said = re.search(r"(\d+) numbers:", ANSWER_QUALITY.read_text(encoding="utf-8"))
+    assert said and int(said.group(1)) == len(FEATURES), (said and said.group(0), len(FEATURES))
 
 
 def test_the_readme_names_every_cli_command_and_links_only_existing_docs() -> None:
