@@ -38,9 +38,12 @@ def absent_figures(question: Question, story: StoryEvidence) -> list[str]:
     writes in no form: "the PlayStation 3" of a story that never says 3, "the third test" of
     one that says neither "third" nor "3rd". A figure is found as digits, as the number word
     (up to twenty), or as the ordinal ("6th" as "sixth" and back)."""
+    figures = list(_FIGURE.finditer(question.text.lower()))
+    if not figures:
+        return []
     text = _THOUSANDS.sub("", f"{story.article.title} {story.article.body}".lower())
     missing = []
-    for match in _FIGURE.finditer(question.text.lower()):
+    for match in figures:
         digits, ending, ordinal = match.groups()
         if ordinal:
             number = _ORDINAL_WORDS.index(ordinal)
