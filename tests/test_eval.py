@@ -55,3 +55,19 @@ def test_eval_names_a_gold_article_that_is_not_ingested(
     result = cli("eval", str(qa))
     assert result.exit_code == 1
     assert "nowhere.txt" in result.stderr
+
+
+def test_eval_asks_for_the_corpus_when_several_folders_are_ingested(
+    cli: Callable[..., Result], samples: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.txt").write_text("A headline\n\nA body long enough to be an article of its "
+                                    "own, written for this test.\n", encoding="utf-8")
+    cli("ingest", str(samples), str(other))
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(json.dumps(QUESTIONS[0]), encoding="utf-8")
+    result = cli("eval", str(qa))
+    assert result.exit_code == 2
+    assert "--corpus" in result.stderr
+    assert cli("eval", str(qa), "--corpus", str(samples)).exit_code == 0

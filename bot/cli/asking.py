@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli._app import encoder_loading, main, open_library, setting_values
-from bot.cli._common import SINCE_HELP, UNTIL_HELP, parse_dates
+from bot.cli._common import SINCE_HELP, UNTIL_HELP, parse_dates, single_source
 from index.settings import Settings
 
 if TYPE_CHECKING:  # the heavy modules load in the commands that use them: --help is instant
@@ -117,11 +117,9 @@ def evaluate(ctx: click.Context, qa_file: Path, corpus: Path | None, as_json: bo
     from index.evaluate import load_questions, misses_markdown, reader_summary
 
     library = open_library(ctx)
+    corpus = corpus or single_source(library)
     if corpus is None:
-        sources = library.store.sources("path")
-        if len(sources) != 1:
-            raise click.UsageError("several folders are ingested: name one with --corpus")
-        corpus = Path(sources[0])
+        raise click.UsageError("not exactly one folder is ingested: name one with --corpus")
     try:
         questions = load_questions(qa_file)
         report = run_evaluation(library, questions, corpus, llm=llm)
